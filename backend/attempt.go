@@ -1,0 +1,79 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// File is a file's path and content, e.g. an upstream step's output given as
+// context to a later step.
+type File struct {
+	Path    string `json:"path"` // relative to the output folder, slash-separated
+	Content []byte `json:"content"`
+}
+
+// WrittenFile is a file an attempt wrote into the output folder.
+type WrittenFile struct {
+	Path   string `json:"path"` // relative to the output folder, slash-separated
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// AttemptRequest is everything one step attempt needs.
+type AttemptRequest struct {
+	RunID     string
+	Blueprint *Blueprint
+	Step      *Step
+	Role      *Role
+	Attempt   int      // 1-based
+	Model     ModelRef // resolved model for this step
+	Provider  Provider // the provider named by Model
+	Feedback  string   // errors of the previous attempt, "" on the first
+	Upstream  []File   // files upstream steps produced
+	OutputDir string   // absolute path of the blueprint's output folder
+	Limits    WriteLimits
+	Options   map[string]any // model options (temperature, seed, ...)
+	OnToken   func(string)   // streamed answer pieces; may be nil
+}
+
+// WriteLimits bounds what one attempt may write.
+type WriteLimits struct {
+	MaxFileBytes int64 // per file; 0 means the default (1 MiB)
+	MaxFiles     int   // per attempt; 0 means the default (200)
+}
+
+// CallRecord is one model call made during an attempt, with the full request
+// and response, for the store to record.
+type CallRecord struct {
+	Provider  string
+	Request   ChatRequest
+	Response  ChatResponse
+	Err       error
+	StartedAt time.Time
+}
+
+// AttemptResult is what an attempt did. Err is nil when the answer parsed and
+// every file was written; otherwise it explains why (an *Error with code
+// EINVALID for a bad answer: the message becomes the next attempt's feedback).
+type AttemptResult struct {
+	Files []WrittenFile
+	Notes string
+	Calls []CallRecord
+	Err   error
+}
+
+// Attempter runs one step attempt: context package, model call(s), parsing
+// and scoped writes. It does not run gates.
+type Attempter interface {
+	Attempt(ctx context.Context, req AttemptRequest) AttemptResult
+}
+
+// GateResult is the outcome of one validation gate.
+type GateResult struct {
+	Name     string        `json:"name"` // the command, or a built-in gate's name
+	Passed   bool          `json:"passed"`
+	ExitCode int           `json:"exit_code"`
+	Output   string        `json:"output"` // tail of the combined output
+	Duration time.Duration `json:"duration_ns"`
+	TimedOut bool          `json:"timed_out,omitempty"`
+}

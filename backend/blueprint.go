@@ -1,0 +1,158 @@
+package backend
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Blueprint is a parsed blueprint file (format v1): what to build (the prose
+// sections of its Markdown body) and how (scope, model, steps, checks, ...).
+type Blueprint struct {
+	Path    string // file path as given (used in diagnostics)
+	Version string // sha256 hex of Source
+	Source  []byte // the file's bytes, exactly
+
+	ID      string            // front matter `blueprint`
+	Title   string            // front matter `title`
+	Scope   map[string]string // front matter `scope`
+	Model   string            // default model reference, "provider:model"
+	Output  string            // output folder, relative to the workspace root
+	Secrets []string          // names of environment variables holding secrets
+	Budget  Budget
+	Steps   []Step
+	Checks  []string // gates on the whole output after all steps
+
+	Sections []Section // headings of the body, in document order
+}
+
+// Budget limits a run. Zero means unlimited.
+type Budget struct {
+	MaxTokens  int `json:"max_tokens,omitempty"`
+	MaxCalls   int `json:"max_calls,omitempty"`
+	MaxMinutes int `json:"max_minutes,omitempty"`
+}
+
+// Step is one node of a blueprint's graph.
+type Step struct {
+	ID       string              `json:"id"`
+	Role     string              `json:"role"`
+	Model    string              `json:"model,omitempty"` // overrides the blueprint's model
+	Uses     []string            `json:"uses,omitempty"`  // section titles or ids given as context
+	Needs    []string            `json:"needs,omitempty"` // upstream step ids
+	Writes   []string            `json:"writes,omitempty"`
+	Validate []string            `json:"validate,omitempty"`
+	Retries  int                 `json:"retries,omitempty"`
+	Review   string              `json:"review,omitempty"` // "" or "required"
+	When     map[string][]string `json:"when,omitempty"`   // scope key -> allowed values
+	Line     int                 `json:"line,omitempty"`   // line of the step in the file
+}
+
+// Section is one heading of a blueprint body and the Markdown under it, up to
+// the next heading of the same or a higher level.
+type Section struct {
+	ID    string `json:"id"`    // stable slug of the title, unique in the blueprint
+	Title string `json:"title"` // heading text
+	Level int    `json:"level"` // 1 for #, 2 for ##, ...
+	Line  int    `json:"line"`  // 1-based line of the heading in the file
+	End   int    `json:"end"`   // last line of the section in the file
+	Text  string `json:"text"`  // Markdown source of the section, heading included
+}
+
+// Section returns the section whose id or title (case-insensitive) is name.
+func (b *Blueprint) Section(name string) (Section, bool) {
+	for _, s := range b.Sections {
+		if s.ID == name || strings.EqualFold(s.Title, name) {
+			return s, true
+		}
+	}
+	return Section{}, false
+}
+
+// Step returns the step with the given id.
+func (b *Blueprint) Step(id string) (*Step, bool) {
+	for i := range b.Steps {
+		if b.Steps[i].ID == id {
+			return &b.Steps[i], true
+		}
+	}
+	return nil, false
+}
+
+// StepModel returns the model reference a step runs with: the override when
+// given, else the step's own, else the role's, else the blueprint's.
+func (b *Blueprint) StepModel(s *Step, role *Role, override string) string {
+	switch {
+	case override != "":
+		return override
+	case s.Model != "":
+		return s.Model
+	case role != nil && role.Model != "":
+		return role.Model
+	}
+	return b.Model
+}
+
+// Enabled reports whether a step's `when` matches the blueprint's scope.
+func (b *Blueprint) Enabled(s *Step) bool {
+	for key, allowed := range s.When {
+		v, ok := b.Scope[key]
+		if !ok {
+			return false
+		}
+		match := false
+		for _, a := range allowed {
+			if a == v {
+				match = true
+				break
+			}
+		}
+		if !match {
+			return false
+		}
+	}
+	return true
+}
+
+// Role is a reusable agent persona from blueprints/roles/NAME.md.
+type Role struct {
+	Name        string   `json:"role"`
+	Description string   `json:"description"`
+	Skills      []string `json:"skills,omitempty"`
+	Model       string   `json:"model,omitempty"`
+	Prompt      string   `json:"prompt"` // the Markdown body: the system prompt
+	Path        string   `json:"path"`
+	Version     string   `json:"version"` // sha256 hex of the file
+}
+
+// Diagnostic is one problem found in a blueprint or role file.
+type Diagnostic struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Message string `json:"message"`
+}
+
+// String formats the diagnostic as path:line:col: message.
+func (d Diagnostic) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", d.Path, d.Line, d.Col, d.Message)
+}
+
+// Diagnostics is a list of problems; as an error it prints one per line.
+type Diagnostics []Diagnostic
+
+// Error implements error.
+func (ds Diagnostics) Error() string {
+	lines := make([]string, len(ds))
+	for i, d := range ds {
+		lines[i] = d.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Err returns ds as an *Error with code EINVALID, or nil when empty.
+func (ds Diagnostics) Err() error {
+	if len(ds) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Err: ds}
+}
