@@ -45,6 +45,7 @@ type Run struct {
 	EndedAt          time.Time `json:"ended_at,omitempty"`
 	ParentID         string    `json:"parent_id,omitempty"` // the run this one replays or forks
 	Kind             string    `json:"kind,omitempty"`      // "", "replay", "fork"
+	PID              int       `json:"pid,omitempty"`       // the process that runs it
 }
 
 // StepRun is the state of one step in one run.
