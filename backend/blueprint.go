@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Blueprint is a parsed blueprint file (format v1): what to build (the prose
@@ -21,6 +22,10 @@ type Blueprint struct {
 	Budget  Budget
 	Steps   []Step
 	Checks  []string // gates on the whole output after all steps
+
+	GateTimeout time.Duration // front matter `timeout`: limit of one gate command; 0 = the validator's default
+	Sandbox     string        // front matter `sandbox`: "auto" (the default), "required" or "off"
+	Env         []string      // front matter `env`: names of environment variables passed to gates
 
 	Sections []Section // headings of the body, in document order
 }

@@ -1,0 +1,243 @@
+package blueprint
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"factorydesk/backend"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// document is a Markdown file split into its YAML front matter and its body.
+type document struct {
+	yaml     []byte // the front matter, without its --- lines
+	yamlLine int    // line of the file holding the first front matter line
+	body     []byte // everything after the closing --- line
+	bodyLine int    // line of the file holding the first body line
+}
+
+// errNoFrontMatter and errUnclosed say why a file could not be split.
+var (
+	errNoFrontMatter = errors.New("no front matter: start the file with a --- line, the YAML front matter, then a closing --- line")
+	errUnclosed      = errors.New("front matter is not closed: add a --- line after it")
+)
+
+// splitDocument separates the front matter of src from its body. The front
+// matter starts with a first line "---" and ends at the next "---" or "..."
+// line.
+func splitDocument(src []byte) (document, error) {
+	src = bytes.TrimPrefix(src, []byte("\ufeff"))
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	if !isFence(lines[0], false) {
+		return document{}, errNoFrontMatter
+	}
+	off := len(lines[0])
+	for i := 1; i < len(lines); i++ {
+		if isFence(lines[i], true) {
+			doc := document{yaml: src[len(lines[0]):off], yamlLine: 2, body: src[off+len(lines[i]):], bodyLine: i + 2}
+			return doc, nil
+		}
+		off += len(lines[i])
+	}
+	return document{}, errUnclosed
+}
+
+// isFence reports whether line is a front matter delimiter.
+func isFence(line []byte, closing bool) bool {
+	s := strings.TrimRight(string(line), " \t\r\n")
+	return s == "---" || (closing && s == "...")
+}
+
+// pos is a 1-based line and column in a file.
+type pos struct{ line, col int }
+
+// linter collects the diagnostics of one file; positions of YAML nodes are
+// moved by offset lines to land on the file's lines.
+type linter struct {
+	path   string
+	offset int
+	diags  backend.Diagnostics
+}
+
+// add records a diagnostic at p.
+func (l *linter) add(p pos, format string, args ...any) {
+	l.diags = append(l.diags, backend.Diagnostic{Path: l.path, Line: p.line, Col: p.col, Message: fmt.Sprintf(format, args...)})
+}
+
+// sorted returns the diagnostics ordered by line, then column.
+func (l *linter) sorted() backend.Diagnostics {
+	sort.SliceStable(l.diags, func(i, j int) bool {
+		a, b := l.diags[i], l.diags[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return l.diags
+}
+
+// pos returns the file position where node n starts.
+func (l *linter) pos(n ast.Node) pos {
+	switch v := n.(type) {
+	case *ast.MappingNode:
+		if len(v.Values) > 0 {
+			return l.pos(v.Values[0].Key)
+		}
+	case *ast.MappingValueNode:
+		return l.pos(v.Key)
+	}
+	if n == nil || n.GetToken() == nil {
+		return pos{1, 1}
+	}
+	p := n.GetToken().Position
+	return pos{p.Line + l.offset, p.Column}
+}
+
+// valuePos returns the position of a key's value, or of the key when the
+// value is empty.
+func (l *linter) valuePos(mv *ast.MappingValueNode) pos {
+	v := unwrap(mv.Value)
+	if v == nil || v.GetToken() == nil {
+		return l.pos(mv.Key)
+	}
+	if _, null := v.(*ast.NullNode); null && v.GetToken().Position.Line == 0 {
+		return l.pos(mv.Key)
+	}
+	return l.pos(v)
+}
+
+// parseYAML parses the front matter and returns its top-level mapping; a
+// syntax error is recorded with the YAML library's position.
+func (l *linter) parseYAML(src []byte) ([]*ast.MappingValueNode, bool) {
+	f, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		var ye yaml.Error
+		p := pos{l.offset + 1, 1}
+		msg := err.Error()
+		if errors.As(err, &ye) {
+			msg = ye.GetMessage()
+			if t := ye.GetToken(); t != nil {
+				p = pos{t.Position.Line + l.offset, t.Position.Column}
+			}
+		}
+		msg = strings.ReplaceAll(l.fileRefs(msg), "\t", `\t`)
+		if strings.Contains(msg, `'\t'`) {
+			msg += ": indent with spaces"
+		}
+		l.add(p, "yaml: %s", msg)
+		return nil, false
+	}
+	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		return nil, true
+	}
+	if len(f.Docs) > 1 {
+		l.add(l.pos(f.Docs[1].Body), "front matter holds several YAML documents: keep one")
+	}
+	root := unwrap(f.Docs[0].Body)
+	entries, isMap := mapping(root)
+	if !isMap {
+		l.add(l.pos(root), "front matter: want a mapping of keys, got %s", kind(root))
+		return nil, false
+	}
+	return entries, true
+}
+
+// yamlRef matches a position in a YAML library message, like [4:5].
+var yamlRef = regexp.MustCompile(`at \[(\d+):(\d+)\]`)
+
+// fileRefs rewrites the front matter positions of a YAML library message
+// into file lines.
+func (l *linter) fileRefs(msg string) string {
+	return yamlRef.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := yamlRef.FindStringSubmatch(m)
+		line, _ := strconv.Atoi(sub[1])
+		return "at line " + strconv.Itoa(line+l.offset)
+	})
+}
+
+// unwrap returns the node under anchors and tags.
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch v := n.(type) {
+		case *ast.AnchorNode:
+			n = v.Value
+		case *ast.TagNode:
+			n = v.Value
+		default:
+			return n
+		}
+	}
+}
+
+// mapping returns the entries of a mapping node.
+func mapping(n ast.Node) ([]*ast.MappingValueNode, bool) {
+	switch v := unwrap(n).(type) {
+	case *ast.MappingNode:
+		return v.Values, true
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{v}, true
+	}
+	return nil, false
+}
+
+// kind names the type of a YAML node the way messages do.
+func kind(n ast.Node) string {
+	switch unwrap(n).(type) {
+	case nil, *ast.NullNode:
+		return "null"
+	case *ast.StringNode, *ast.LiteralNode:
+		return "string"
+	case *ast.IntegerNode:
+		return "integer"
+	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return "number"
+	case *ast.BoolNode:
+		return "boolean"
+	case *ast.SequenceNode:
+		return "list"
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "mapping"
+	case *ast.AliasNode:
+		return "alias"
+	}
+	return "value"
+}
+
+// isNull reports whether n is absent or an explicit null.
+func isNull(n ast.Node) bool {
+	switch unwrap(n).(type) {
+	case nil, *ast.NullNode:
+		return true
+	}
+	return false
+}
+
+// scalar returns the text of a scalar node: strings as they are, numbers and
+// booleans as written.
+func scalar(n ast.Node) (string, bool) {
+	switch v := unwrap(n).(type) {
+	case *ast.StringNode:
+		return v.Value, true
+	case *ast.LiteralNode:
+		return v.Value.Value, true
+	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
+		return v.GetToken().Value, true
+	}
+	return "", false
+}
+
+// keyName returns the text of a mapping key.
+func keyName(mv *ast.MappingValueNode) string {
+	if s, ok := scalar(mv.Key); ok {
+		return s
+	}
+	return strings.TrimSpace(mv.Key.String())
+}
