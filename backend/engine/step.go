@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"factorydesk/backend"
+	"factorydesk/backend/validate"
+)
+
+// stepRun is one step's execution in a worker goroutine.
+type stepRun struct {
+	s        *scheduler
+	step     *backend.Step
+	rec      *backend.StepRun
+	upstream []backend.File
+	written  map[string]bool // paths written by any attempt
+	res      stepResult
+}
+
+// attemptOutcome is how one attempt ended.
+type attemptOutcome struct {
+	ok       bool
+	fatal    bool   // no retry can help (provider down, unknown model, canceled)
+	canceled bool   // ctx was canceled
+	err      string // why it failed: the next attempt's feedback
+}
+
+// runStep runs step i's attempts and records its final state.
+func (s *scheduler) runStep(ctx context.Context, i int, upstream []backend.File) stepResult {
+	st := s.g.steps[i]
+	r := &stepRun{s: s, step: st, upstream: upstream, written: map[string]bool{}, res: stepResult{index: i}}
+	r.rec = &backend.StepRun{RunID: s.run.ID, StepID: st.ID, Role: st.Role, Model: s.stepModelName(st),
+		Status: backend.StatusRunning, Needs: st.Needs, Sections: s.sections(st), StartedAt: s.e.cfg.Now()}
+	s.saveStep(r.rec)
+	s.e.emit(Event{Kind: KindStep, RunID: s.run.ID, StepID: st.ID, Status: backend.StatusRunning, Message: r.rec.Model})
+
+	status, msg := r.execute(ctx)
+	if status == backend.StatusSucceeded {
+		files, err := r.readOutput()
+		if err != nil {
+			status, msg = backend.StatusFailed, err.Error()
+		}
+		r.res.files = files
+	}
+	r.rec.Status, r.rec.Error, r.rec.EndedAt = status, msg, s.e.cfg.Now()
+	r.rec.Attempts = r.res.attempts
+	r.rec.TokensIn, r.rec.TokensOut = r.res.tokensIn, r.res.tokensOut
+	s.saveStep(r.rec)
+	s.e.emit(Event{Kind: KindStep, RunID: s.run.ID, StepID: st.ID, Status: status, Message: msg,
+		TokensIn: r.res.tokensIn, TokensOut: r.res.tokensOut, Duration: r.rec.EndedAt.Sub(r.rec.StartedAt)})
+	r.res.status, r.res.err = status, msg
+	return r.res
+}
+
+// execute resolves the step's role and model, then runs attempts until one
+// passes, retries run out, or a failure no retry can help happens.
+func (r *stepRun) execute(ctx context.Context) (status, msg string) {
+	s := r.s
+	role, ok := s.opts.Roles[r.step.Role]
+	if !ok || role == nil {
+		return backend.StatusFailed, fmt.Sprintf("role %q not found: add blueprints/roles/%s.md", r.step.Role, r.step.Role)
+	}
+	ref, err := backend.ParseModelRef(r.rec.Model)
+	if err != nil {
+		return backend.StatusFailed, err.Error()
+	}
+	provider, ok := s.e.cfg.Providers[ref.Provider]
+	if !ok || provider == nil {
+		return backend.StatusFailed, fmt.Sprintf("model %s: provider %q is not configured", ref, ref.Provider)
+	}
+	req := backend.AttemptRequest{
+		RunID: s.run.ID, Blueprint: s.opts.Blueprint, Step: r.step, Role: role,
+		Model: ref, Provider: provider, Upstream: r.upstream, OutputDir: s.outDir, Options: s.opts.Options,
+	}
+	feedback := ""
+	for n := 1; n <= 1+max(r.step.Retries, 0); n++ {
+		if ctx.Err() != nil {
+			return backend.StatusCanceled, "canceled"
+		}
+		req.Attempt, req.Feedback = n, feedback
+		out := r.attempt(ctx, req)
+		switch {
+		case out.canceled:
+			return backend.StatusCanceled, "canceled"
+		case out.ok:
+			return backend.StatusSucceeded, ""
+		case out.fatal:
+			return backend.StatusFailed, out.err
+		}
+		if err := s.rec.firstErr(); err != nil {
+			return backend.StatusFailed, "recording failed: " + err.Error()
+		}
+		feedback = out.err
+	}
+	return backend.StatusFailed, feedback
+}
+
+// attempt runs one attempt: the Attempter's model call(s) and writes, then
+// the step's gates, and records it all.
+func (r *stepRun) attempt(ctx context.Context, req backend.AttemptRequest) attemptOutcome {
+	s := r.s
+	a := &backend.Attempt{RunID: s.run.ID, StepID: r.step.ID, N: req.Attempt, Status: backend.StatusRunning,
+		Feedback: req.Feedback, StartedAt: s.e.cfg.Now()}
+	r.res.attempts = req.Attempt
+	r.rec.Attempts = req.Attempt
+	s.saveAttempt(a)
+	if req.Attempt > 1 {
+		s.saveStep(r.rec) // the step's attempt count; the first is implied by its attempt
+	}
+	s.e.emit(Event{Kind: KindAttempt, RunID: s.run.ID, StepID: r.step.ID, Attempt: req.Attempt, Status: backend.StatusRunning})
+	req.OnToken = func(text string) {
+		s.e.emit(Event{Kind: KindToken, RunID: s.run.ID, StepID: r.step.ID, Attempt: req.Attempt, Text: text})
+	}
+
+	res := s.e.cfg.Attempter.Attempt(ctx, req)
+	r.recordCalls(req.Attempt, res.Calls)
+	r.recordArtifacts(req.Attempt, res.Files)
+	a.Notes = res.Notes
+	out := r.judge(ctx, res)
+
+	a.EndedAt = s.e.cfg.Now()
+	switch {
+	case out.canceled:
+		a.Status, a.Error = backend.StatusCanceled, "canceled"
+	case out.ok:
+		a.Status = backend.StatusSucceeded
+	default:
+		a.Status, a.Error = backend.StatusFailed, out.err
+	}
+	s.saveAttempt(a)
+	s.e.emit(Event{Kind: KindAttempt, RunID: s.run.ID, StepID: r.step.ID, Attempt: req.Attempt,
+		Status: a.Status, Message: a.Error, Duration: a.EndedAt.Sub(a.StartedAt)})
+	return out
+}
+
+// judge decides an attempt's outcome from the Attempter's result and, when
+// it wrote its files, the step's gates.
+func (r *stepRun) judge(ctx context.Context, res backend.AttemptResult) attemptOutcome {
+	if ctx.Err() != nil {
+		return attemptOutcome{canceled: true}
+	}
+	if res.Err != nil {
+		switch backend.ErrorCode(res.Err) {
+		case backend.EUNAVAILABLE, backend.ENOTFOUND:
+			return attemptOutcome{fatal: true, err: providerMessage(res.Err)}
+		case backend.ECANCELED:
+			return attemptOutcome{canceled: true}
+		}
+		return attemptOutcome{err: res.Err.Error()}
+	}
+	for _, cmd := range r.step.Validate {
+		g := validate.RunCommand(ctx, r.s.outDir, cmd, validate.Options{Timeout: r.s.opts.GateTimeout})
+		r.s.emitGate(r.step.ID, r.res.attempts, g)
+		if ctx.Err() != nil {
+			return attemptOutcome{canceled: true}
+		}
+		if !g.Passed {
+			return attemptOutcome{err: validate.Feedback(g)}
+		}
+	}
+	return attemptOutcome{ok: true}
+}
+
+// providerMessage is the provider's own message for a failed call.
+func providerMessage(err error) string {
+	var e *backend.Error
+	if errors.As(err, &e) {
+		return e.Error()
+	}
+	return err.Error()
+}
+
+// emitGate reports a gate's result; a failed gate's message is its feedback.
+func (s *scheduler) emitGate(stepID string, attempt int, g backend.GateResult) {
+	status, msg := backend.StatusSucceeded, g.Name
+	if !g.Passed {
+		status, msg = backend.StatusFailed, validate.Feedback(g)
+	}
+	s.e.emit(Event{Kind: KindGate, RunID: s.run.ID, StepID: stepID, Attempt: attempt,
+		Status: status, Message: msg, Duration: g.Duration})
+}
+
+// callRequest is a model call's request as stored: what the model was asked.
+type callRequest struct {
+	Messages []backend.Message `json:"messages"`
+	Schema   json.RawMessage   `json:"schema,omitempty"`
+	Options  map[string]any    `json:"options,omitempty"`
+}
+
+// recordCalls queues each call's request, answer and record for the store.
+func (r *stepRun) recordCalls(attempt int, calls []backend.CallRecord) {
+	s := r.s
+	for i, c := range calls {
+		mc := &backend.ModelCall{RunID: s.run.ID, StepID: r.step.ID, Attempt: attempt, Seq: i + 1,
+			Provider: c.Provider, Model: c.Request.Model, TokensIn: c.Response.InputTokens,
+			TokensOut: c.Response.OutputTokens, Duration: c.Response.Duration,
+			FirstToken: c.Response.FirstToken, DoneReason: c.Response.DoneReason, StartedAt: c.StartedAt}
+		if c.Err != nil {
+			mc.Error = c.Err.Error()
+		}
+		prompt, err := json.Marshal(callRequest{Messages: c.Request.Messages, Schema: c.Request.Schema, Options: c.Request.Options})
+		if err != nil {
+			s.rec.fail(backend.WrapError(backend.EINVALID, err, "step %s: encode the model request", r.step.ID))
+			continue
+		}
+		if len(c.Request.Options) > 0 {
+			opts, _ := json.Marshal(c.Request.Options) // encoded above already
+			mc.Options = string(opts)
+		}
+		answer := []byte(c.Response.Content)
+		s.rec.do(func(ctx context.Context, st backend.Store) (err error) {
+			if mc.PromptHash, err = st.PutBlob(ctx, prompt); err != nil {
+				return err
+			}
+			if mc.AnswerHash, err = st.PutBlob(ctx, answer); err != nil {
+				return err
+			}
+			return st.RecordCall(ctx, mc)
+		})
+		r.res.calls++
+		r.res.tokensIn += mc.TokensIn
+		r.res.tokensOut += mc.TokensOut
+		s.e.emit(Event{Kind: KindCall, RunID: s.run.ID, StepID: r.step.ID, Attempt: attempt,
+			Status: callStatus(c.Err), Message: mc.Error, TokensIn: mc.TokensIn, TokensOut: mc.TokensOut, Duration: mc.Duration})
+	}
+}
+
+func callStatus(err error) string {
+	if err != nil {
+		return backend.StatusFailed
+	}
+	return backend.StatusSucceeded
+}
+
+// recordArtifacts reads the files an attempt wrote (before a later attempt
+// can change them) and queues their content and records for the store.
+func (r *stepRun) recordArtifacts(attempt int, files []backend.WrittenFile) {
+	s := r.s
+	for _, f := range files {
+		r.written[f.Path] = true
+		data, err := os.ReadFile(filepath.Join(s.outDir, filepath.FromSlash(f.Path)))
+		if err != nil {
+			s.rec.fail(backend.WrapError(backend.EINTERNAL, err, "step %s: read the written file %s", r.step.ID, f.Path))
+			continue
+		}
+		a := &backend.Artifact{RunID: s.run.ID, StepID: r.step.ID, Attempt: attempt, Path: f.Path,
+			SHA256: f.SHA256, Size: int64(len(data)), Sections: r.rec.Sections, CreatedAt: s.e.cfg.Now()}
+		s.rec.do(func(ctx context.Context, st backend.Store) error {
+			hash, err := st.PutBlob(ctx, data)
+			if err != nil {
+				return err
+			}
+			if a.SHA256 != "" && a.SHA256 != hash {
+				return backend.Errorf(backend.ECONFLICT, "%s changed on disk while step %s wrote it", a.Path, a.StepID)
+			}
+			a.SHA256 = hash
+			return st.RecordArtifact(ctx, a)
+		})
+	}
+}
+
+// readOutput reads the files the step's attempts wrote, as they are now in
+// the output folder (after the gates); a file gone since is left out.
+func (r *stepRun) readOutput() ([]backend.File, error) {
+	paths := make([]string, 0, len(r.written))
+	for p := range r.written {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	files := make([]backend.File, 0, len(paths))
+	for _, p := range paths {
+		data, err := os.ReadFile(filepath.Join(r.s.outDir, filepath.FromSlash(p)))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, backend.WrapError(backend.EINTERNAL, err, "read the step's output %s", p)
+		}
+		files = append(files, backend.File{Path: p, Content: data})
+	}
+	return files, nil
+}
