@@ -65,6 +65,9 @@ type Event struct {
 
 // RunOptions says what to run and how.
 type RunOptions struct {
+	// RunID is the id the run gets (32 lowercase hex digits, see NewRunID);
+	// "" draws a new one.
+	RunID     string
 	Blueprint *backend.Blueprint
 	Roles     map[string]*backend.Role // by role name
 	// Workspace is the absolute workspace root; the output folder is
@@ -127,12 +130,15 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (*backend.Run, error)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, backend.WrapError(backend.EINTERNAL, err, "create the output folder %s", outDir)
 	}
+	if opts.RunID == "" {
+		opts.RunID = NewRunID()
+	}
 	model := opts.Model
 	if model == "" {
 		model = bp.Model
 	}
 	run := &backend.Run{
-		ID: newRunID(), BlueprintID: bp.ID, BlueprintVersion: version, BlueprintPath: bp.Path,
+		ID: opts.RunID, BlueprintID: bp.ID, BlueprintVersion: version, BlueprintPath: bp.Path,
 		Model: model, Output: bp.Output, Status: backend.StatusRunning,
 		Parallel: opts.Parallel, StartedAt: e.cfg.Now(),
 	}
@@ -180,9 +186,9 @@ func (e *Engine) emit(ev Event) {
 	e.cfg.OnEvent(ev)
 }
 
-// newRunID returns 16 random bytes as 32 lowercase hex digits: a valid
+// NewRunID returns 16 random bytes as 32 lowercase hex digits: a valid
 // OpenTelemetry trace id (never all zeros).
-func newRunID() string {
+func NewRunID() string {
 	var b [16]byte
 	for {
 		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
