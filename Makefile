@@ -1,55 +1,101 @@
 # Factory Desk — build, test and run.
 #
-#   make test    install what is missing, then gofmt, go vet, go test -race
-#   make build   build bin/factory (the CLI and browser-mode server)
+#   make run     build and open the desktop window (installs what it needs)
+#   make serve   browser mode on http://127.0.0.1:7777 (for machines with no display)
+#   make test    install what is missing, then gofmt, go vet, go test -race,
+#                the frontend's tests, the browser and desktop tests
+#   make build   build bin/factory (CLI + browser mode)
 #   make bench   run the benchmarks and print their figures
 #
-# Every target installs what it needs itself (idempotently).
+# Every target installs what it needs itself, idempotently: apt-get only for
+# Debian packages that are missing, npm ci only when package-lock.json changed.
 
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/factory
+DESKTOP_BIN := bin/factory-desk
+DESKTOP_TAGS := desktop,production,webkit2_41
+WAILS_VERSION := v2.9.2
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+WORKSPACE ?= .
 
-# Debian packages the build and the tests need.
-APT_PACKAGES := gcc libc6-dev git ca-certificates
+# Debian packages: the Go build (cgo for SQLite), three-way merges (git),
+# the browser tests (chromium) and the desktop build and its smoke test.
+APT_BUILD := gcc libc6-dev git ca-certificates pkg-config
+APT_DESKTOP := libgtk-3-dev libwebkit2gtk-4.1-dev
+APT_TEST := chromium xvfb xauth bubblewrap
 
-.PHONY: all deps apt gomod build test fmt-check vet gotest bench clean
+.PHONY: all deps apt-build apt-desktop apt-test gomod frontend build desktop run serve \
+	test fmt-check vet gotest frontend-test browser-test desktop-test test-ollama bench clean
 
 all: build
 
-# apt-get only for what is missing, so a ready machine does nothing here.
-apt:
+# apt installs the packages named in $(1) that are not installed yet.
+define apt
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(1); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+apt-build:
+	$(call apt,$(APT_BUILD))
+
+apt-desktop:
+	$(call apt,$(APT_DESKTOP))
+
+apt-test:
+	$(call apt,$(APT_TEST))
 
 gomod:
 	@$(GO) mod download
 
-deps: apt gomod
+# The frontend: npm ci when the lock file is newer than node_modules, then
+# the production build that the Go binary embeds.
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend: frontend/node_modules/.installed
+	cd frontend && npm run --silent build
+
+deps: apt-build gomod frontend
 
 build: deps
 	CGO_ENABLED=1 $(GO) build -o $(BIN) .
 
+desktop: deps apt-desktop
+	@command -v wails >/dev/null 2>&1 || [ -x "$$($(GO) env GOPATH)/bin/wails" ] || \
+		$(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
+	CGO_ENABLED=1 $(GO) build -tags $(DESKTOP_TAGS) -o $(DESKTOP_BIN) .
+
+run: desktop
+	./$(DESKTOP_BIN) -w $(WORKSPACE)
+
+serve: build
+	./$(BIN) -w $(WORKSPACE) serve
+
 fmt-check:
-	@out="$$(gofmt -l $$(find . -name '*.go' -not -path './frontend/node_modules/*'))"; \
+	@out="$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags $(DESKTOP_TAGS) ./app/...
 
 gotest:
 	$(GO) test -race -count=1 ./...
 
-test: deps fmt-check vet gotest
+frontend-test: frontend
+	cd frontend && npm test --silent
+
+test: deps apt-desktop apt-test fmt-check vet gotest frontend-test
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./... | grep -E '^(Benchmark|ok|FAIL|---|\s)' 
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./... 2>&1 | grep -Ev '^(goos|goarch|pkg|cpu|PASS)'
 
 clean:
-	rm -rf bin
+	rm -rf bin frontend/dist
