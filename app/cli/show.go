@@ -15,10 +15,10 @@ import (
 func (c *CLI) runsCommand() *cobra.Command {
 	var f backend.RunFilter
 	cmd := &cobra.Command{
-		Use:   "runs",
-		Short: "List the workspace's runs, newest first",
+		Use:     "runs",
+		Short:   "List the workspace's runs, newest first",
 		Example: "  factory runs\n  factory runs --blueprint orders-service --status failed --json",
-		Args:  args(cobra.NoArgs),
+		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := c.open(cmd.Context())
 			if err != nil {
