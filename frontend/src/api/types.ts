@@ -1,0 +1,277 @@
+// JSON shapes of the app surface. They mirror the Go json tags exactly:
+// times are RFC3339 strings (a zero Go time arrives as "0001-01-01T00:00:00Z"),
+// durations are nanoseconds.
+
+export type Status =
+  | "pending"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "canceled"
+  | "awaiting_review"
+  | "interrupted";
+
+export const STATUSES: readonly Status[] = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "skipped",
+  "canceled",
+  "awaiting_review",
+  "interrupted",
+];
+
+export interface Run {
+  id: string;
+  blueprint: string;
+  blueprint_version: string;
+  blueprint_path: string;
+  model: string;
+  output: string;
+  status: Status;
+  error?: string;
+  parallel: number;
+  tokens_in: number;
+  tokens_out: number;
+  calls: number;
+  started_at: string;
+  ended_at?: string;
+  parent_id?: string;
+  kind?: string;
+}
+
+export interface StepRun {
+  run_id: string;
+  step: string;
+  role: string;
+  model: string;
+  status: Status;
+  error?: string;
+  attempts: number;
+  sections?: string[];
+  needs?: string[];
+  cache_hit?: boolean;
+  tokens_in: number;
+  tokens_out: number;
+  started_at?: string;
+  ended_at?: string;
+}
+
+export interface Attempt {
+  run_id: string;
+  step: string;
+  n: number;
+  status: Status;
+  error?: string;
+  feedback?: string;
+  notes?: string;
+  started_at: string;
+  ended_at?: string;
+}
+
+export interface ModelCall {
+  id: number;
+  run_id: string;
+  step: string;
+  attempt: number;
+  seq: number;
+  provider: string;
+  model: string;
+  options?: string;
+  prompt_hash: string;
+  answer_hash: string;
+  tokens_in: number;
+  tokens_out: number;
+  duration_ns: number;
+  first_token_ns: number;
+  done_reason?: string;
+  error?: string;
+  started_at: string;
+}
+
+export interface Artifact {
+  run_id: string;
+  step: string;
+  attempt: number;
+  path: string;
+  sha256: string;
+  size: number;
+  sections?: string[];
+  created_at: string;
+}
+
+export interface RunDetail {
+  run: Run;
+  steps: StepRun[] | null;
+  attempts: Attempt[] | null;
+  calls: ModelCall[] | null;
+  artifacts: Artifact[] | null;
+}
+
+export interface ModelInfo {
+  provider: string;
+  name: string;
+  size?: number;
+  modified?: string;
+  family?: string;
+  parameters?: string;
+}
+
+export interface Diagnostic {
+  path: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export interface Step {
+  id: string;
+  role: string;
+  model?: string;
+  uses?: string[];
+  needs?: string[];
+  writes?: string[];
+  validate?: string[];
+  retries?: number;
+  review?: string;
+  when?: Record<string, string[]>;
+  line?: number;
+}
+
+export interface Section {
+  id: string;
+  title: string;
+  level: number;
+  line: number;
+  end: number;
+  text: string;
+}
+
+export interface Info {
+  workspace: string;
+  version: string;
+}
+
+export interface BlueprintSummary {
+  id: string;
+  title: string;
+  path: string;
+  version: string;
+  steps: Step[] | null;
+  diagnostics: Diagnostic[] | null;
+}
+
+export interface BlueprintDetail {
+  id: string;
+  title: string;
+  path: string;
+  version: string;
+  source: string;
+  steps: Step[] | null;
+  sections: Section[] | null;
+  scope: Record<string, string> | null;
+  model: string;
+  diagnostics: Diagnostic[] | null;
+}
+
+export interface RunFilter {
+  blueprint?: string;
+  status?: string;
+  limit?: number;
+}
+
+export interface StartRunRequest {
+  blueprint: string;
+  model?: string;
+  parallel?: number;
+}
+
+export interface ModelsResult {
+  models: ModelInfo[] | null;
+  errors?: Record<string, string>;
+}
+
+export type SandboxMode = "auto" | "required" | "off";
+
+export interface Settings {
+  ollama_host: string;
+  openai_base_url: string;
+  openai_api_key_set: boolean;
+  parallel: number;
+  sandbox: SandboxMode;
+}
+
+export interface SettingsUpdate {
+  ollama_host?: string;
+  openai_base_url?: string;
+  openai_api_key?: string;
+  parallel?: number;
+  sandbox?: SandboxMode;
+}
+
+export interface ReviewDecision {
+  approve: boolean;
+  comment?: string;
+}
+
+export interface CompareResult {
+  a: RunDetail;
+  b: RunDetail;
+}
+
+export type EventKind = "run" | "step" | "attempt" | "call" | "token" | "gate" | "pull" | "drift";
+
+/** One event of the "factory:events" stream. */
+export interface FactoryEvent {
+  time: string;
+  kind: EventKind;
+  run_id?: string;
+  step?: string;
+  attempt?: number;
+  status?: string;
+  message?: string;
+  text?: string;
+  tokens_in?: number;
+  tokens_out?: number;
+  duration_ns?: number;
+  completed?: number;
+  total?: number;
+  name?: string;
+}
+
+/** The prompt blob: the request sent to a model. */
+export interface PromptBlob {
+  messages: { role: string; content: string }[];
+  schema?: unknown;
+  options?: Record<string, unknown>;
+}
+
+export type ErrorCode = "invalid" | "not_found" | "conflict" | "unavailable" | "canceled" | "internal";
+
+/**
+ * Every method of the app surface: name -> [argument tuple, result].
+ * The transport passes the arguments positionally.
+ */
+export interface Methods {
+  Info: [[], Info];
+  Blueprints: [[], BlueprintSummary[] | null];
+  Blueprint: [[id: string], BlueprintDetail];
+  Runs: [[filter: RunFilter], Run[] | null];
+  Run: [[id: string], RunDetail];
+  StartRun: [[req: StartRunRequest], Run];
+  CancelRun: [[id: string], null];
+  Blob: [[hash: string], string];
+  Models: [[], ModelsResult];
+  PullModel: [[name: string], null];
+  DeleteModel: [[name: string], null];
+  Settings: [[], Settings];
+  SaveSettings: [[s: SettingsUpdate], Settings];
+  Review: [[runId: string, stepId: string, decision: ReviewDecision], null];
+  Compare: [[a: string, b: string], CompareResult];
+  /** Opens a generated file in the system's editor; answers its absolute path. */
+  OpenFile: [[runId: string, path: string], string];
+}
+
+export type MethodName = keyof Methods;
