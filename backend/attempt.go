@@ -17,6 +17,9 @@ type WrittenFile struct {
 	Path   string `json:"path"` // relative to the output folder, slash-separated
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
+	// Parents is set when the file was merged with a hand edit: the hashes
+	// of the content on disk and of the new answer.
+	Parents [2]string `json:"parents,omitzero"`
 }
 
 // AttemptRequest is everything one step attempt needs.
@@ -29,11 +32,23 @@ type AttemptRequest struct {
 	Model     ModelRef // resolved model for this step
 	Provider  Provider // the provider named by Model
 	Feedback  string   // errors of the previous attempt, "" on the first
+	Lessons   []Lesson // the role's lessons to give, most relevant first
 	Upstream  []File   // files upstream steps produced
 	OutputDir string   // absolute path of the blueprint's output folder
 	Limits    WriteLimits
 	Options   map[string]any // model options (temperature, seed, ...)
 	OnToken   func(string)   // streamed answer pieces; may be nil
+	// Generated, when set, gives the content last generated at a workspace
+	// path: a file edited by hand since is merged three ways instead of
+	// overwritten. nil writes the answer as it is.
+	Generated Generated
+}
+
+// Generated gives what the factory last generated at a path relative to the
+// workspace root (slash-separated): the base of a three-way merge. ok is
+// false when the path was never generated or its content is not kept.
+type Generated interface {
+	GeneratedContent(ctx context.Context, path string) (content []byte, ok bool, err error)
 }
 
 // WriteLimits bounds what one attempt may write.
@@ -76,4 +91,7 @@ type GateResult struct {
 	Output   string        `json:"output"` // tail of the combined output
 	Duration time.Duration `json:"duration_ns"`
 	TimedOut bool          `json:"timed_out,omitempty"`
+	// Sandboxed is true when the gate ran confined (no network, the output
+	// folder the only writable place the operator can see).
+	Sandboxed bool `json:"sandboxed,omitempty"`
 }

@@ -115,11 +115,13 @@ type Artifact struct {
 
 // RunDetail is a run with everything recorded about it.
 type RunDetail struct {
-	Run       Run         `json:"run"`
-	Steps     []StepRun   `json:"steps"`
-	Attempts  []Attempt   `json:"attempts"`
-	Calls     []ModelCall `json:"calls"`
-	Artifacts []Artifact  `json:"artifacts"`
+	Run       Run          `json:"run"`
+	Steps     []StepRun    `json:"steps"`
+	Attempts  []Attempt    `json:"attempts"`
+	Calls     []ModelCall  `json:"calls"`
+	Artifacts []Artifact   `json:"artifacts"`
+	Gates     []GateRecord `json:"gates"`
+	Reviews   []Review     `json:"reviews"`
 }
 
 // RunFilter selects runs. Zero values match everything.
@@ -151,4 +153,6 @@ type Store interface {
 
 	Run(ctx context.Context, id string) (*RunDetail, error) // id or unique prefix
 	Runs(ctx context.Context, f RunFilter) ([]Run, error)   // newest first
+
+	ValidationStore
 }
