@@ -142,7 +142,13 @@ func (d *DB) Run(ctx context.Context, id string) (*backend.RunDetail, error) {
 		if rd.Calls, err = loadCalls(ctx, tx, full); err != nil {
 			return err
 		}
-		rd.Artifacts, err = loadArtifacts(ctx, tx, `WHERE run_id = ? ORDER BY rowid`, full)
+		if rd.Artifacts, err = loadArtifacts(ctx, tx, `WHERE run_id = ? ORDER BY rowid`, full); err != nil {
+			return err
+		}
+		if rd.Gates, err = loadGates(ctx, tx, full); err != nil {
+			return err
+		}
+		rd.Reviews, err = loadReviews(ctx, tx, full)
 		return err
 	})
 	if err != nil {

@@ -106,6 +106,7 @@ func recordAll(t *testing.T, d *DB, r *backend.Run) *backend.RunDetail {
 	want.Attempts = []backend.Attempt{atts[1], atts[2], atts[0]} // by step order, then n
 	want.Calls = []backend.ModelCall{call, failed}
 	want.Artifacts = []backend.Artifact{art}
+	want.Gates, want.Reviews = []backend.GateRecord{}, []backend.Review{}
 	return want
 }
 
