@@ -34,6 +34,16 @@ type Options struct {
 	Timeout   time.Duration // default 5m
 	Env       []string      // extra KEY=VALUE pairs passed to the command
 	TailBytes int           // bytes of combined output kept (the tail); default 64 KiB
+	// Mode is the blueprint's sandbox mode: auto ("" too), required or off.
+	Mode string
+	// Sandbox confines the command when Mode allows; nil runs it unconfined
+	// (and fails it when Mode is required).
+	Sandbox *Sandbox
+	// CacheDir is a folder the sandboxed command may write besides dir: its
+	// Go build cache (GOCACHE). It must exist.
+	CacheDir string
+	// Redact, when set, is applied to the captured output.
+	Redact func(string) string
 }
 
 // RunCommand runs `sh -c cmd` in dir, in its own process group, with a scrubbed
@@ -51,12 +61,18 @@ func RunCommand(ctx context.Context, dir, cmd string, opts Options) backend.Gate
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
 
+	argv, env, sandboxed, refusal := opts.prepare(dir, cmd, gateEnv(opts.Env))
+	res.Sandboxed = sandboxed
+	if refusal != "" {
+		res.Output = refusal
+		return res
+	}
 	out := &tailBuffer{max: opts.TailBytes}
-	c := exec.Command("sh", "-c", cmd)
+	c := exec.Command(argv[0], argv[1:]...)
 	c.Dir = dir
-	c.Env = gateEnv(opts.Env)
+	c.Env = env
 	c.Stdout, c.Stderr = out, out
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.SysProcAttr = procAttr()
 	// A child that leaves the group but keeps the output pipe open must not
 	// hold Wait forever.
 	c.WaitDelay = 2 * time.Second
@@ -88,6 +104,9 @@ func RunCommand(ctx context.Context, dir, cmd string, opts Options) backend.Gate
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 
 	res.Output = out.String()
+	if opts.Redact != nil {
+		res.Output = opts.Redact(res.Output)
+	}
 	if reason != "" {
 		res.Output += "\n[" + reason + "]\n"
 		return res

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package validate
+
+import "syscall"
+
+// procAttr puts a gate in its own process group, to kill it whole.
+func procAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
