@@ -15,8 +15,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
-	"syscall"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -34,6 +36,13 @@ type ManifestEntry struct {
 	StepID    string    `json:"step"`
 	Attempt   int       `json:"attempt"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Parents are, for a merged file, the hashes of the hand-edited content
+	// and of the new answer it was merged from.
+	Parents []string `json:"parents,omitempty"`
+	// Size and ModTime are the file's just after the factory wrote it (Size
+	// -1 when unknown): a scan does not hash a file that still has both.
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mtime,omitzero"`
 }
 
 // Manifest is where the bases of generated files are recorded; the store
@@ -61,7 +70,9 @@ const maxDiffBytes = 1 << 20
 
 // Scan compares every manifest entry with the disk under root and returns
 // the drifts, in manifest order. It is the startup scan: it finds the edits
-// made while nothing was watching.
+// made while nothing was watching. Files are checked by a bounded pool of
+// workers; a file whose size and mtime are still those recorded when the
+// factory wrote it is not read.
 func Scan(ctx context.Context, root string, m Manifest, now func() time.Time) ([]Drift, error) {
 	if now == nil {
 		now = time.Now
@@ -70,27 +81,74 @@ func Scan(ctx context.Context, root string, m Manifest, now func() time.Time) ([
 	if err != nil {
 		return nil, backend.WrapError(backend.ErrorCode(err), err, "cannot read the manifest of generated files")
 	}
-	var drifts []Drift
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return nil, backend.WrapError(backend.ECANCELED, err, "drift scan canceled")
-		}
-		d, drifted, err := checkEntry(ctx, root, m, e, now)
-		if err != nil {
-			return nil, err
-		}
+	found := make([]*Drift, len(entries))
+	err = forEach(ctx, len(entries), func(ctx context.Context, i int) error {
+		d, drifted, err := checkEntry(ctx, root, m, entries[i], now)
 		if drifted {
-			drifts = append(drifts, d)
+			found[i] = &d
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var drifts []Drift
+	for _, d := range found {
+		if d != nil {
+			drifts = append(drifts, *d)
 		}
 	}
 	return drifts, nil
 }
+
+// forEach calls fn for 0..n-1 from a bounded pool of goroutines and returns
+// the first error (or ECANCELED), after which no new call starts.
+func forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	for range min(scanWorkers(), n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					fail(backend.WrapError(backend.ECANCELED, err, "drift scan canceled"))
+					return
+				}
+				if err := fn(ctx, i); err != nil {
+					fail(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// scanWorkers is how many files a scan checks at once: hashing is CPU-bound
+// and opening files waits on the disk, so a few more than the CPUs.
+func scanWorkers() int { return 4 * runtime.GOMAXPROCS(0) }
 
 // checkEntry compares one manifest entry with the disk.
 func checkEntry(ctx context.Context, root string, m Manifest, e ManifestEntry, now func() time.Time) (Drift, bool, error) {
 	name, err := localPath(root, e.Path)
 	if err != nil {
 		return Drift{}, false, err
+	}
+	if unchangedStat(name, e) {
+		return Drift{}, false, nil
 	}
 	sum, err := hashFile(name)
 	if err != nil {
@@ -101,6 +159,16 @@ func checkEntry(ctx context.Context, root string, m Manifest, e ManifestEntry, n
 	}
 	d, err := newDrift(ctx, name, m, e, sum, now())
 	return d, err == nil, err
+}
+
+// unchangedStat reports whether the file name still has the size and mtime
+// recorded just after the factory wrote it, so it need not be hashed.
+func unchangedStat(name string, e ManifestEntry) bool {
+	if e.Size < 0 || e.ModTime.IsZero() {
+		return false
+	}
+	fi, err := os.Stat(name)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == e.Size && fi.ModTime().Equal(e.ModTime)
 }
 
 // newDrift builds the drift of entry e whose file name now hashes to sum
@@ -177,41 +245,6 @@ func binary(b []byte) bool {
 func HashBytes(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// hashFile returns the hex sha256 of the file name, "" when it does not exist
-// or is not a regular file.
-func hashFile(name string) (string, error) {
-	f, err := os.Open(name)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return "", nil
-	}
-	if err != nil {
-		return "", backend.WrapError(backend.EINTERNAL, err, "cannot read %s", name)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		return "", nil
-	}
-	if err == nil && fi.Size() < 64<<10 { // most files: one read, no copy buffer
-		b := make([]byte, fi.Size()+1)
-		n, err := io.ReadFull(f, b)
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return HashBytes(b[:n]), nil
-		}
-		if err != nil {
-			return "", backend.WrapError(backend.EINTERNAL, err, "cannot read %s", name)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil { // it grew meanwhile
-			return "", backend.WrapError(backend.EINTERNAL, err, "cannot read %s", name)
-		}
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", backend.WrapError(backend.EINTERNAL, err, "cannot read %s", name)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // readLimited reads at most limit bytes of the file name; a missing file

@@ -74,6 +74,15 @@ func (w *Watcher) checkDrift(ctx context.Context, e ManifestEntry) error {
 	if err != nil {
 		return err
 	}
+	return w.checkDriftSum(ctx, e, sum)
+}
+
+// checkDriftSum is checkDrift for a file whose content hashes to sum.
+func (w *Watcher) checkDriftSum(ctx context.Context, e ManifestEntry, sum string) error {
+	name, err := localPath(w.root, e.Path)
+	if err != nil {
+		return err
+	}
 	last, drifted := w.drifted[e.Path]
 	switch {
 	case sum == e.SHA256:

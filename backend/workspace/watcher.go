@@ -168,14 +168,30 @@ func (w *Watcher) seed(ctx context.Context) error {
 	if err != nil {
 		return backend.WrapError(backend.ErrorCode(err), err, "cannot read the manifest of generated files")
 	}
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return backend.WrapError(backend.ECANCELED, err, "watcher start canceled")
+	sums := make([]string, len(entries)) // hashed by a pool of workers, then checked here in order
+	err = forEach(ctx, len(entries), func(ctx context.Context, i int) error {
+		if !watchedEntry(entries[i]) {
+			return nil
 		}
+		name, err := localPath(w.root, entries[i].Path)
+		if err != nil {
+			return err
+		}
+		if unchangedStat(name, entries[i]) {
+			sums[i] = entries[i].SHA256
+			return nil
+		}
+		sums[i], err = hashFile(name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, e := range entries {
 		if !watchedEntry(e) {
 			continue
 		}
-		if err := w.checkDrift(ctx, e); err != nil {
+		if err := w.checkDriftSum(ctx, e, sums[i]); err != nil {
 			return err
 		}
 	}
