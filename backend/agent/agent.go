@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"factorydesk/backend"
-	"factorydesk/backend/workspace"
 )
 
 // Config configures an Agent. Zero fields take their defaults.
@@ -95,7 +94,7 @@ func (a *Agent) Attempt(ctx context.Context, req backend.AttemptRequest) backend
 			"the answer has no files; write at least one file matching the step's writes globs")
 		return res
 	}
-	res.Files, res.Err = workspace.WriteFiles(req.OutputDir, files, req.Step.Writes, req.Limits)
+	res.Files, res.Err = writeMerged(ctx, req, files)
 	if res.Err == nil {
 		res.Notes = notes
 	}

@@ -33,7 +33,8 @@ func BuildMessages(req backend.AttemptRequest, budgetTokens int) ([]backend.Mess
 	if req.Feedback != "" {
 		feedback = "# Your previous attempt failed:\n\n" + strings.TrimSpace(req.Feedback) + "\n\nFix these problems in this answer.\n"
 	}
-	used := EstimateTokens(system) + EstimateTokens(head) + EstimateTokens(feedback)
+	lessons := lessonsBlock(req.Lessons)
+	used := EstimateTokens(system) + EstimateTokens(head) + EstimateTokens(lessons) + EstimateTokens(feedback)
 	var shown, listed strings.Builder
 	rest := req.Upstream
 	for len(rest) > 0 {
@@ -54,6 +55,9 @@ func BuildMessages(req backend.AttemptRequest, budgetTokens int) ([]backend.Mess
 		}
 	}
 	parts := []string{head}
+	if lessons != "" {
+		parts = append(parts, lessons)
+	}
 	if shown.Len() > 0 {
 		parts = append(parts, "# Upstream files\n\n"+shown.String())
 	}
