@@ -46,5 +46,5 @@ func (s *scheduler) runCheck(ctx context.Context, check string) backend.GateResu
 		}
 		return validate.Secrets(ctx, s.outDir, values)
 	}
-	return validate.RunCommand(ctx, s.outDir, check, validate.Options{Timeout: s.opts.GateTimeout})
+	return validate.RunCommand(ctx, s.outDir, check, s.gateOptions())
 }

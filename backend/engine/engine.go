@@ -7,16 +7,17 @@ package engine
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"factorydesk/backend"
+	"factorydesk/backend/validate"
 )
 
 // Event kinds.
@@ -46,6 +47,18 @@ type Config struct {
 	// Getenv looks up the values of the blueprint's secrets for the secrets
 	// check; nil means os.Getenv.
 	Getenv func(string) string
+	// Sandbox confines gate commands; nil makes one that uses bwrap from
+	// PATH (probed once).
+	Sandbox *validate.Sandbox
+	// GateCache is the Go build cache (GOCACHE) of sandboxed gates, the one
+	// folder they may write besides the output; "" means the workspace's
+	// own, .factory/cache/go-build.
+	GateCache string
+	// Tracer makes the run's spans (see spans.go); nil makes none.
+	Tracer Tracer
+	// Reuse keeps step cache keys and run roles; nil uses Store when it is
+	// a backend.ReuseStore, else no step is ever reused.
+	Reuse backend.ReuseStore
 }
 
 // Event is one progress report of a run.
@@ -78,13 +91,31 @@ type RunOptions struct {
 	Model       string
 	Parallel    int            // steps run at once; default runtime.NumCPU()
 	Options     map[string]any // model options (temperature, seed, ...)
-	GateTimeout time.Duration  // per gate command; 0 means the validate default
+	GateTimeout time.Duration  // per gate command; 0 means the blueprint's, then the validate default
+	// WaitReview makes a step waiting for a review poll the store for the
+	// decision (made by this or another process); without it such a step
+	// leaves the run awaiting_review, to be continued by Resume.
+	WaitReview bool
+	ReviewPoll time.Duration // how often to look for a decision; default DefaultReviewPoll
+	// ParentID and Kind (backend.KindReplay, backend.KindFork) link the run
+	// to the run it replays or forks.
+	ParentID string
+	Kind     string
+	// Reuse names, by step id, the run whose recorded outputs the step
+	// takes instead of running (a fork's upstream steps).
+	Reuse map[string]string
+	// NoCache runs every step, even one whose cache key matches a step
+	// recorded before.
+	NoCache bool
 }
 
 // Engine executes runs. It is safe for concurrent use: each Run is
 // independent.
 type Engine struct {
 	cfg Config
+	// redactors holds, by run id, the redaction of each active run's
+	// events.
+	redactors sync.Map
 }
 
 // New returns an Engine.
@@ -97,6 +128,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
+	}
+	if cfg.Sandbox == nil {
+		cfg.Sandbox = validate.NewSandbox()
 	}
 	return &Engine{cfg: cfg}
 }
@@ -118,12 +152,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (*backend.Run, error)
 	}
 	bp := opts.Blueprint
 	rec := context.WithoutCancel(ctx)
-	version := bp.Version
-	if version == "" {
-		sum := sha256.Sum256(bp.Source)
-		version = hex.EncodeToString(sum[:])
-	}
-	if err := e.cfg.Store.SaveBlueprintVersion(rec, bp.ID, version, bp.Path, bp.Source); err != nil {
+	version := blueprintVersion(bp)
+	store := e.store(bp)
+	if err := store.SaveBlueprintVersion(rec, bp.ID, version, bp.Path, bp.Source); err != nil {
 		return nil, err
 	}
 	outDir := filepath.Join(opts.Workspace, filepath.FromSlash(bp.Output))
@@ -140,19 +171,37 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (*backend.Run, error)
 	run := &backend.Run{
 		ID: opts.RunID, BlueprintID: bp.ID, BlueprintVersion: version, BlueprintPath: bp.Path,
 		Model: model, Output: bp.Output, Status: backend.StatusRunning,
-		Parallel: opts.Parallel, StartedAt: e.cfg.Now(),
+		Parallel: opts.Parallel, StartedAt: e.cfg.Now(), ParentID: opts.ParentID, Kind: opts.Kind,
 	}
-	if err := e.cfg.Store.CreateRun(rec, run); err != nil {
+	if err := store.CreateRun(rec, run); err != nil {
 		return nil, err
 	}
-	log := e.cfg.Logger.With("run", run.ID, "blueprint", bp.ID)
+	log := e.logger(bp).With("run", run.ID, "blueprint", bp.ID)
 	log.InfoContext(ctx, "run started", "version", version, "steps", len(bp.Steps), "parallel", opts.Parallel, "model", model)
 	s := newScheduler(e, opts, g, run, outDir)
+	ctx = s.startExtras(ctx)
 	e.emit(Event{Kind: KindRun, RunID: run.ID, Status: backend.StatusRunning, Message: bp.ID})
 	run, err = s.execute(ctx)
+	s.endExtras(run)
 	log.InfoContext(context.WithoutCancel(ctx), "run ended", "status", run.Status, "error", run.Error,
 		"calls", run.Calls, "tokens_in", run.TokensIn, "tokens_out", run.TokensOut)
 	return run, err
+}
+
+// store is the store of a run of bp: everything it records is redacted.
+func (e *Engine) store(bp *backend.Blueprint) backend.Store {
+	if len(SecretValues(bp, e.cfg.Getenv)) == 0 {
+		return e.cfg.Store
+	}
+	return redactingStore{Store: e.cfg.Store, redact: Redactor(bp, e.cfg.Getenv)}
+}
+
+// logger is the logger of a run of bp: its records are redacted.
+func (e *Engine) logger(bp *backend.Blueprint) *slog.Logger {
+	if len(SecretValues(bp, e.cfg.Getenv)) == 0 {
+		return e.cfg.Logger
+	}
+	return slog.New(redactingHandler{next: e.cfg.Logger.Handler(), redact: Redactor(bp, e.cfg.Getenv)})
 }
 
 // check validates the options and fills their defaults.
@@ -182,6 +231,10 @@ func (e *Engine) emit(ev Event) {
 	}
 	if ev.Time.IsZero() {
 		ev.Time = e.cfg.Now()
+	}
+	if r, ok := e.redactors.Load(ev.RunID); ok {
+		redact := r.(func(string) string)
+		ev.Message, ev.Text = redact(ev.Message), redact(ev.Text)
 	}
 	e.cfg.OnEvent(ev)
 }

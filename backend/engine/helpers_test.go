@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -51,6 +52,8 @@ func newEnv(t *testing.T, tweak func(*Config)) *testEnv {
 			backend.ProviderOllama: ollama.New(ollama.Config{Host: env.server.URL()}),
 		},
 		OnEvent: env.record,
+		// The Go build cache of this machine keeps sandboxed builds fast.
+		GateCache: goCache(t),
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -219,4 +222,14 @@ func contains(t *testing.T, what, s, sub string) {
 	if !strings.Contains(s, sub) {
 		t.Errorf("%s does not contain %q:\n%s", what, sub, s)
 	}
+}
+
+// goCache returns this machine's Go build cache.
+func goCache(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOCACHE: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }

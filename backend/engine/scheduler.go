@@ -44,7 +44,8 @@ type scheduler struct {
 	g      *graph
 	run    *backend.Run
 	outDir string
-	rec    *recorder // writes the records behind the steps
+	rec    *recorder  // writes the records behind the steps
+	x      *runExtras // spans and reuse of recorded work (reuse.go)
 
 	states    []stepState
 	pending   []int // needs not yet terminal, per step
@@ -52,28 +53,43 @@ type scheduler struct {
 	done      int
 	canceling bool
 	updated   time.Time // when the run's totals were last recorded
+
+	validation // secrets, budget, gates, reviews and resume (validation.go)
 }
 
 func newScheduler(e *Engine, opts RunOptions, g *graph, run *backend.Run, outDir string) *scheduler {
-	return &scheduler{e: e, opts: opts, g: g, run: run, outDir: outDir}
+	s := &scheduler{e: e, opts: opts, g: g, run: run, outDir: outDir}
+	s.setupValidation()
+	return s
 }
 
 // execute runs the steps, then the checks, and records the run's end.
 func (s *scheduler) execute(ctx context.Context) (*backend.Run, error) {
-	s.rec = newRecorder(ctx, s.e.cfg.Store)
+	s.rec = newRecorder(ctx, s.store)
+	defer s.e.redactors.Delete(s.run.ID)
 	n := len(s.g.steps)
 	s.states = make([]stepState, n)
 	s.pending = make([]int, n)
 	for i, st := range s.g.steps {
 		s.states[i].status = backend.StatusPending
 		s.pending[i] = len(s.g.needs[i])
+		if s.kept(i) {
+			continue // a resumed run keeps its record
+		}
 		s.saveStep(&backend.StepRun{RunID: s.run.ID, StepID: st.ID, Role: st.Role,
 			Model: s.stepModelName(st), Status: backend.StatusPending, Needs: st.Needs, Sections: s.sections(st)})
 	}
+	// The roots first, then settled: settling one may settle its
+	// dependents (a step skipped, or kept by a resume), which must not be
+	// settled twice.
+	var roots []int
 	for i := range s.g.steps {
 		if s.pending[i] == 0 {
-			s.settle(i)
+			roots = append(roots, i)
 		}
+	}
+	for _, i := range roots {
+		s.settle(i)
 	}
 	s.loop(ctx)
 	return s.finish(ctx)
@@ -148,20 +164,24 @@ func (s *scheduler) complete(r stepResult) {
 	st := &s.states[r.index]
 	st.attempts = r.attempts
 	st.files = r.files
+	s.runMu.Lock()
 	s.run.TokensIn += r.tokensIn
 	s.run.TokensOut += r.tokensOut
 	s.run.Calls += r.calls
+	s.runMu.Unlock()
 	s.mark(r.index, r.status, r.err)
 	if now := s.e.cfg.Now(); now.Sub(s.updated) >= runUpdateEvery {
 		s.updated = now
-		run := *s.run
-		s.rec.save("run", func(ctx context.Context, st backend.Store) error { return st.UpdateRun(ctx, &run) })
+		s.saveRun()
 	}
 }
 
 // settle decides a step whose needs are all terminal: skipped after a failed
 // dependency, skipped by its `when`, or ready to run.
 func (s *scheduler) settle(i int) {
+	if s.keepDone(i) {
+		return
+	}
 	for _, j := range s.g.needs[i] {
 		if b := s.states[j].blocked; b != "" {
 			s.states[i].blocked = b
@@ -195,6 +215,9 @@ func (s *scheduler) mark(i int, status, msg string) {
 	}
 	st.status, st.err = status, msg
 	s.done++
+	if status == backend.StatusAwaitingReview {
+		return // its dependents wait for the review
+	}
 	if (status == backend.StatusFailed || status == backend.StatusCanceled) && st.blocked == "" {
 		st.blocked = s.g.steps[i].ID
 	}
@@ -218,11 +241,18 @@ func (s *scheduler) finish(ctx context.Context) (*backend.Run, error) {
 	default:
 		for i := range s.states {
 			st := &s.states[i]
-			if st.status == backend.StatusSucceeded || st.byWhen {
+			if st.status == backend.StatusSucceeded || st.byWhen || st.status == backend.StatusAwaitingReview ||
+				st.status == backend.StatusPending {
 				continue
 			}
 			status, msg = backend.StatusFailed, s.stepFailure(i)
 			break
+		}
+		if reason := s.budget.reason(); reason != "" {
+			status, msg = backend.StatusFailed, reason
+		}
+		if status == backend.StatusSucceeded {
+			status, msg = s.awaitingReview()
 		}
 		if status == backend.StatusSucceeded {
 			status, msg = s.runChecks(ctx)
@@ -235,8 +265,11 @@ func (s *scheduler) finish(ctx context.Context) (*backend.Run, error) {
 			status, msg = backend.StatusFailed, recErr.Error()
 		}
 	}
-	s.run.Status, s.run.Error, s.run.EndedAt = status, msg, s.e.cfg.Now()
-	err := s.e.cfg.Store.UpdateRun(context.WithoutCancel(ctx), s.run)
+	s.run.Status, s.run.Error, s.run.EndedAt = status, s.redact(msg), s.e.cfg.Now()
+	if status == backend.StatusAwaitingReview {
+		s.run.EndedAt = time.Time{}
+	}
+	err := s.store.UpdateRun(context.WithoutCancel(ctx), s.run)
 	s.e.emit(Event{Kind: KindRun, RunID: s.run.ID, Status: status, Message: msg,
 		TokensIn: s.run.TokensIn, TokensOut: s.run.TokensOut, Duration: s.run.EndedAt.Sub(s.run.StartedAt)})
 	if err == nil {

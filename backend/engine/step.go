@@ -28,6 +28,7 @@ type attemptOutcome struct {
 	ok       bool
 	fatal    bool   // no retry can help (provider down, unknown model, canceled)
 	canceled bool   // ctx was canceled
+	conflict bool   // the answer conflicts with a hand edit: the operator decides
 	err      string // why it failed: the next attempt's feedback
 }
 
@@ -40,7 +41,7 @@ func (s *scheduler) runStep(ctx context.Context, i int, upstream []backend.File)
 	s.saveStep(r.rec)
 	s.e.emit(Event{Kind: KindStep, RunID: s.run.ID, StepID: st.ID, Status: backend.StatusRunning, Message: r.rec.Model})
 
-	status, msg := r.execute(ctx)
+	status, msg := r.executeOrReuse(ctx)
 	if status == backend.StatusSucceeded {
 		files, err := r.readOutput()
 		if err != nil {
@@ -77,28 +78,9 @@ func (r *stepRun) execute(ctx context.Context) (status, msg string) {
 	req := backend.AttemptRequest{
 		RunID: s.run.ID, Blueprint: s.opts.Blueprint, Step: r.step, Role: role,
 		Model: ref, Provider: provider, Upstream: r.upstream, OutputDir: s.outDir, Options: s.opts.Options,
+		Generated: s.generated(),
 	}
-	feedback := ""
-	for n := 1; n <= 1+max(r.step.Retries, 0); n++ {
-		if ctx.Err() != nil {
-			return backend.StatusCanceled, "canceled"
-		}
-		req.Attempt, req.Feedback = n, feedback
-		out := r.attempt(ctx, req)
-		switch {
-		case out.canceled:
-			return backend.StatusCanceled, "canceled"
-		case out.ok:
-			return backend.StatusSucceeded, ""
-		case out.fatal:
-			return backend.StatusFailed, out.err
-		}
-		if err := s.rec.firstErr(); err != nil {
-			return backend.StatusFailed, "recording failed: " + err.Error()
-		}
-		feedback = out.err
-	}
-	return backend.StatusFailed, feedback
+	return r.attempts(ctx, req)
 }
 
 // attempt runs one attempt: the Attempter's model call(s) and writes, then
@@ -110,6 +92,7 @@ func (r *stepRun) attempt(ctx context.Context, req backend.AttemptRequest) attem
 	r.res.attempts = req.Attempt
 	r.rec.Attempts = req.Attempt
 	s.saveAttempt(a)
+	ctx = s.tr().startAttempt(ctx, r, a)
 	if req.Attempt > 1 {
 		s.saveStep(r.rec) // the step's attempt count; the first is implied by its attempt
 	}
@@ -119,10 +102,14 @@ func (r *stepRun) attempt(ctx context.Context, req backend.AttemptRequest) attem
 	}
 
 	res := s.e.cfg.Attempter.Attempt(ctx, req)
+	s.tr().attemptDone(ctx, res, s.e.cfg.Now())
+	builtin := r.builtinGates(&res) // before anything reads the files
 	r.recordCalls(req.Attempt, res.Calls)
+	s.budget.add(callTokens(res.Calls), len(res.Calls))
 	r.recordArtifacts(req.Attempt, res.Files)
-	a.Notes = res.Notes
-	out := r.judge(ctx, res)
+	r.recordBases(req.Attempt, res.Files)
+	a.Notes = s.redact(res.Notes)
+	out := r.judge(ctx, res, builtin)
 
 	a.EndedAt = s.e.cfg.Now()
 	switch {
@@ -134,6 +121,7 @@ func (r *stepRun) attempt(ctx context.Context, req backend.AttemptRequest) attem
 		a.Status, a.Error = backend.StatusFailed, out.err
 	}
 	s.saveAttempt(a)
+	s.tr().endAttempt(a)
 	s.e.emit(Event{Kind: KindAttempt, RunID: s.run.ID, StepID: r.step.ID, Attempt: req.Attempt,
 		Status: a.Status, Message: a.Error, Duration: a.EndedAt.Sub(a.StartedAt)})
 	return out
@@ -141,9 +129,12 @@ func (r *stepRun) attempt(ctx context.Context, req backend.AttemptRequest) attem
 
 // judge decides an attempt's outcome from the Attempter's result and, when
 // it wrote its files, the step's gates.
-func (r *stepRun) judge(ctx context.Context, res backend.AttemptResult) attemptOutcome {
+func (r *stepRun) judge(ctx context.Context, res backend.AttemptResult, builtin []backend.GateResult) attemptOutcome {
 	if ctx.Err() != nil {
 		return attemptOutcome{canceled: true}
+	}
+	if out, ok := conflictOutcome(res.Err); ok {
+		return out
 	}
 	if res.Err != nil {
 		switch backend.ErrorCode(res.Err) {
@@ -154,14 +145,23 @@ func (r *stepRun) judge(ctx context.Context, res backend.AttemptResult) attemptO
 		}
 		return attemptOutcome{err: res.Err.Error()}
 	}
+	for _, g := range builtin {
+		r.s.emitGate(r.step.ID, r.res.attempts, g)
+		if !g.Passed {
+			return attemptOutcome{err: validate.Feedback(g)}
+		}
+	}
+	opts := r.s.gateOptions()
 	for _, cmd := range r.step.Validate {
-		g := validate.RunCommand(ctx, r.s.outDir, cmd, validate.Options{Timeout: r.s.opts.GateTimeout})
+		g := validate.RunCommand(ctx, r.s.outDir, cmd, opts)
 		r.s.emitGate(r.step.ID, r.res.attempts, g)
 		if ctx.Err() != nil {
 			return attemptOutcome{canceled: true}
 		}
 		if !g.Passed {
-			return attemptOutcome{err: validate.Feedback(g)}
+			fb := validate.Feedback(g)
+			r.noteFailure(fb)
+			return attemptOutcome{err: fb}
 		}
 	}
 	return attemptOutcome{ok: true}
@@ -178,6 +178,8 @@ func providerMessage(err error) string {
 
 // emitGate reports a gate's result; a failed gate's message is its feedback.
 func (s *scheduler) emitGate(stepID string, attempt int, g backend.GateResult) {
+	s.tr().gate(stepID, attempt, g, s.e.cfg.Now())
+	s.recordGate(stepID, attempt, g)
 	status, msg := backend.StatusSucceeded, g.Name
 	if !g.Passed {
 		status, msg = backend.StatusFailed, validate.Feedback(g)

@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"factorydesk/backend"
+	"factorydesk/backend/model/modeltest"
+)
+
+// TestReviewWaitsInProcess: a step with review: required waits (the run is
+// awaiting_review meanwhile); a rejection from elsewhere makes a new attempt
+// with the comment as feedback; an approval ends the step.
+func TestReviewWaitsInProcess(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	st := step("api")
+	st.Review = "required"
+	bp := blueprint(st)
+	ctx := context.Background()
+	id := NewRunID()
+	done := make(chan *backend.Run, 1)
+	go func() {
+		run, err := env.engine.Run(ctx, RunOptions{RunID: id, Blueprint: bp, Roles: roles(), Workspace: env.ws,
+			Parallel: 1, WaitReview: true, ReviewPoll: 5 * time.Millisecond, NoCache: true})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- run
+	}()
+	waitReview := func(attempt int) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			rv, err := env.db.Review(ctx, id, "api")
+			if err == nil && rv.Attempt == attempt && rv.Status == backend.ReviewPending {
+				return
+			}
+		}
+		t.Fatalf("attempt %d never waited for its review", attempt)
+	}
+	waitReview(1)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if d := env.detail(id); d.Run.Status == backend.StatusAwaitingReview {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("run is %s while its step waits, want awaiting_review", d.Run.Status)
+		}
+	}
+	const comment = "Name the endpoints."
+	if _, err := env.engine.Review(ctx, id, "api", false, comment); err != nil {
+		t.Fatal(err)
+	}
+	waitReview(2)
+	if _, err := env.engine.Review(ctx, id, "api", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	run := <-done
+	if run.Status != backend.StatusSucceeded {
+		t.Fatalf("run %s: %s", run.Status, run.Error)
+	}
+	reqs := env.server.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d model calls, want 2", len(reqs))
+	}
+	contains(t, "second prompt", reqs[1].Messages[1].Content, comment)
+	if _, err := env.engine.Review(ctx, id, "api", false, ""); err == nil || backend.ErrorCode(err) != backend.EINVALID {
+		t.Errorf("a rejection without comment: %v, want EINVALID", err)
+	}
+}
+
+// TestResumeKeepsVerifiedSteps: a run whose second step failed is resumed;
+// the first step is kept unless its file changed on disk since.
+func TestResumeKeepsVerifiedSteps(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		tamper    bool
+		wantCalls []string // steps called on resume
+	}{
+		{name: "unchanged artifact is kept", wantCalls: []string{"b"}},
+		{name: "changed artifact runs again", tamper: true, wantCalls: []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv(t, nil)
+			bp := blueprint(step("a"), step("b", "a"))
+			env.script("b", modeltest.Reply{Content: "no files here"})
+			first := env.run(context.Background(), bp, RunOptions{NoCache: true})
+			if first.Status != backend.StatusFailed {
+				t.Fatalf("first run %s, want failed", first.Status)
+			}
+			if tt.tamper {
+				if err := os.WriteFile(filepath.Join(env.ws, "out", "svc", "a.txt"), []byte("by hand\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env.script("b")
+			calls := len(env.server.Requests())
+			run, err := env.engine.Resume(context.Background(), RunOptions{RunID: first.ID[:10], Blueprint: bp,
+				Roles: roles(), Workspace: env.ws, Parallel: 2, NoCache: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Status != backend.StatusSucceeded || run.ID != first.ID {
+				t.Fatalf("resumed run %s %s: %s", run.ID, run.Status, run.Error)
+			}
+			got := env.requestSteps()[calls:]
+			if strings.Join(got, ",") != strings.Join(tt.wantCalls, ",") {
+				t.Errorf("steps called on resume %v, want %v", got, tt.wantCalls)
+			}
+			d := env.detail(run.ID)
+			if n := stepsByID(d)["b"].Attempts; n != 2 {
+				t.Errorf("step b has %d attempts, want 2 (numbered after the first run's)", n)
+			}
+			if _, err := env.engine.Resume(context.Background(), RunOptions{RunID: run.ID, Blueprint: bp,
+				Roles: roles(), Workspace: env.ws}); backend.ErrorCode(err) != backend.ECONFLICT {
+				t.Errorf("resuming a succeeded run: %v, want ECONFLICT", err)
+			}
+		})
+	}
+}
+
+// TestRepeatedGateFailureBecomesLesson: the same gate failure in two runs of
+// a role becomes one lesson, given to the role's next attempt.
+func TestRepeatedGateFailureBecomesLesson(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	st := step("code")
+	st.Validate = []string{"echo \"$PWD/code.txt:3:7: missing semicolon\"; exit 1"}
+	bp := blueprint(st)
+	for i := range 2 {
+		if run := env.run(context.Background(), bp, RunOptions{NoCache: true}); run.Status != backend.StatusFailed {
+			t.Fatalf("run %d: %s", i+1, run.Status)
+		}
+		lessons, err := env.db.Lessons(context.Background(), backend.LessonFilter{Role: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i; len(lessons) != want {
+			t.Fatalf("after run %d: %d lessons, want %d", i+1, len(lessons), want)
+		}
+		if i == 1 && (lessons[0].Kind != backend.LessonGate || !strings.Contains(lessons[0].Text, "missing semicolon")) {
+			t.Errorf("lesson %+v", lessons[0])
+		}
+	}
+	env.run(context.Background(), bp, RunOptions{NoCache: true})
+	reqs := env.server.Requests()
+	contains(t, "third run's prompt", reqs[len(reqs)-1].Messages[1].Content, "missing semicolon")
+	contains(t, "third run's prompt", reqs[len(reqs)-1].Messages[1].Content, "Lessons from earlier runs")
+}
+
+// TestBudgetStopsTheRun: going over max_calls or max_tokens stops the run
+// with the limit and where it happened.
+func TestBudgetStopsTheRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		budget backend.Budget
+		want   string
+	}{
+		{name: "max_calls", budget: backend.Budget{MaxCalls: 1}, want: "budget max_calls 1 exceeded at step s attempt 2"},
+		{name: "max_tokens", budget: backend.Budget{MaxTokens: 10}, want: "budget max_tokens 10 exceeded at step s attempt 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := newEnv(t, nil)
+			st := step("s")
+			st.Validate, st.Retries = []string{"false"}, 3
+			bp := blueprint(st)
+			bp.Budget = tt.budget
+			run := env.run(context.Background(), bp, RunOptions{NoCache: true})
+			if run.Status != backend.StatusFailed || run.Error != tt.want {
+				t.Errorf("run %s %q, want failed %q", run.Status, run.Error, tt.want)
+			}
+		})
+	}
+}
+
+// TestEstimateRun checks the estimate's arithmetic.
+func TestEstimateRun(t *testing.T) {
+	t.Parallel()
+	a, b := step("a"), step("b", "a")
+	b.Retries = 2
+	bp := blueprint(a, b)
+	est := EstimateRun(bp, roles())
+	if est.Calls != 4 || est.PerStep["b"] != 3*est.PerStep["a"] || est.Tokens != 4*est.PerStep["a"] {
+		t.Errorf("estimate %+v", est)
+	}
+	if over := est.Over(backend.Budget{MaxTokens: est.Tokens - 1, MaxCalls: 4}); len(over) != 1 || !strings.HasPrefix(over[0], "max_tokens") {
+		t.Errorf("Over = %v", over)
+	}
+}
