@@ -73,6 +73,7 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.settings = s
+	a.startWatcher()
 	return a, nil
 }
 
@@ -221,6 +222,9 @@ type StartRunRequest struct {
 	Blueprint string `json:"blueprint"`
 	Model     string `json:"model,omitempty"`
 	Parallel  int    `json:"parallel,omitempty"`
+	// OverBudget starts the run even when its estimate exceeds the
+	// blueprint's budget.
+	OverBudget bool `json:"over_budget,omitempty"`
 }
 
 // StartRun starts a run and returns it at once; progress arrives as events.
@@ -260,12 +264,18 @@ func (a *App) StartRun(req StartRunRequest) (*backend.Run, error) {
 		Workspace: a.cfg.Root,
 		Model:     req.Model,
 		Parallel:  parallel,
+		// The app stays open: a step waits for its review in the UI.
+		WaitReview: true,
+	}
+	if over := engine.EstimateRun(bp, lib.Roles).Over(bp.Budget); len(over) > 0 && !req.OverBudget {
+		cancel()
+		return nil, backend.Errorf(backend.EINVALID, "blueprint %s: the estimate exceeds its budget %v; raise the budget or start it over budget", bp.ID, over)
 	}
 	a.mu.Lock()
 	a.runs[opts.RunID] = cancel
 	a.mu.Unlock()
 	started := make(chan struct{})
-	eng := a.engine(s, func(e engine.Event) {
+	eng := a.engine(s, bp, func(e engine.Event) {
 		if e.Kind == "run" && e.Status == backend.StatusRunning {
 			select {
 			case <-started:
@@ -315,10 +325,15 @@ func (a *App) CancelRun(id string) error {
 }
 
 // engine returns an engine with the current providers.
-func (a *App) engine(s Settings, onEvent func(engine.Event)) *engine.Engine {
+func (a *App) engine(s Settings, bp *backend.Blueprint, onEvent func(engine.Event)) *engine.Engine {
+	var redact func(string) string
+	if bp != nil {
+		redact = engine.Redactor(bp, a.cfg.Getenv)
+	}
 	return engine.New(engine.Config{
 		Store:     a.cfg.Store,
-		Attempter: agent.New(agent.Config{Logger: a.cfg.Logger, Now: a.cfg.Now}),
+		Getenv:    a.cfg.Getenv,
+		Attempter: agent.New(agent.Config{Logger: a.cfg.Logger, Now: a.cfg.Now, Redact: redact}),
 		Providers: model.New(s.modelConfig(a.cfg.Getenv)),
 		Logger:    a.cfg.Logger,
 		Now:       a.cfg.Now,
