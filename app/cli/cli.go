@@ -141,8 +141,16 @@ Start with:
 		c.runCommand(),
 		c.runsCommand(),
 		c.showCommand(),
+		c.replayCommand(),
+		c.rerunCommand(),
+		c.diffCommand(),
+		c.exportCommand(),
+		c.importCommand(),
+		c.lineageCommand(),
 		c.modelsCommand(),
 		c.serveCommand(),
+		c.reviewCommand(), c.resumeCommand(), c.lessonsCommand(),
+		c.driftCommand(), c.watchCommand(),
 	)
 	return root
 }
@@ -184,6 +192,12 @@ func (c *CLI) open(ctx context.Context) (*sqlite.DB, error) {
 	}
 	db := sqlite.NewDB(filepath.Join(root, DBPath))
 	if err := db.Open(); err != nil {
+		return nil, err
+	}
+	// Runs whose process died (killed, power loss) become interrupted, to
+	// be resumed.
+	if _, err := db.MarkInterrupted(ctx); err != nil {
+		db.Close()
 		return nil, err
 	}
 	c.db = db

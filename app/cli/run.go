@@ -21,6 +21,11 @@ import (
 type runFlags struct {
 	model    string
 	parallel int
+	noCache  bool
+	// noWait exits with ExitReview when a step waits for a review, instead
+	// of waiting for the decision.
+	noWait     bool
+	overBudget bool // run even when the estimate exceeds the budget
 }
 
 func (c *CLI) runCommand() *cobra.Command {
@@ -36,8 +41,17 @@ retried with the errors as feedback. Independent steps run in parallel.
 Progress goes to stderr as steps start and end. On stdout: the run id, or with
 --json the run summary. Everything is recorded in .factory/factory.db.
 
-Exit status: 0 the run succeeded, 1 it failed, 130 interrupted (Ctrl-C; the
-run is marked canceled).`,
+Before the run, an estimate of its tokens and model calls is printed on
+stderr; a run whose estimate exceeds the blueprint's budget is refused unless
+--over-budget. During the run, going over any budget limit stops it.
+
+A step with review: required waits for an operator's decision (factory
+review). Run from a terminal, factory run waits for it; with --no-wait, or
+when stdin is not a terminal, it exits with status 3 and prints the
+commands to review and resume.
+
+Exit status: 0 the run succeeded, 1 it failed (or was refused), 3 it waits
+for a review, 130 interrupted (Ctrl-C; the run is marked canceled).`,
 		Example: "  factory run hello --model ollama:qwen2.5-coder:7b\n  factory run blueprints/orders-service.md --parallel 2 --json",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -46,6 +60,9 @@ run is marked canceled).`,
 	}
 	cmd.Flags().StringVar(&f.model, "model", "", "model for every step, as provider:model (default: the blueprint's)")
 	cmd.Flags().IntVar(&f.parallel, "parallel", runtime.NumCPU(), "how many steps may run at once")
+	cmd.Flags().BoolVar(&f.noWait, "no-wait", false, "do not wait for reviews: exit with status 3 and the command to resume")
+	cmd.Flags().BoolVar(&f.overBudget, "over-budget", false, "run even when the estimate exceeds the blueprint's budget")
+	cmd.Flags().BoolVar(&f.noCache, "no-cache", false, "run every step, even one unchanged since a recorded run (no step cache)")
 	cmd.Flags().BoolVar(&c.jsonOut, "json", false, "print the run summary as JSON on stdout")
 	return cmd
 }
@@ -73,6 +90,9 @@ func (c *CLI) run(parent context.Context, name string, f runFlags) error {
 		}
 		return exit(ExitFailed, fmt.Errorf("%s has %d error(s); fix them first (factory check %s)", bp.Path, len(diags), bp.ID))
 	}
+	if err := c.checkBudget(bp, lib.Roles, f.overBudget); err != nil {
+		return err
+	}
 	root, err := c.root()
 	if err != nil {
 		return err
@@ -85,21 +105,30 @@ func (c *CLI) run(parent context.Context, name string, f runFlags) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	tracer, flush, err := c.tracing(ctx, db, bp)
+	if err != nil {
+		return err
+	}
+	defer flush()
 	p := &progress{w: c.Stderr, now: c.Now}
 	eng := engine.New(engine.Config{
+		Tracer:    tracer,
 		Store:     db,
-		Attempter: agent.New(agent.Config{Logger: c.log(), Now: c.Now}),
+		Attempter: agent.New(agent.Config{Logger: c.log(), Now: c.Now, Redact: engine.Redactor(bp, c.Getenv)}),
 		Providers: c.providers(),
 		Logger:    c.log(),
 		Now:       c.Now,
 		OnEvent:   p.event,
+		Getenv:    c.Getenv,
 	})
 	run, err := eng.Run(ctx, engine.RunOptions{
-		Blueprint: bp,
-		Roles:     lib.Roles,
-		Workspace: root,
-		Model:     f.model,
-		Parallel:  f.parallel,
+		Blueprint:  bp,
+		Roles:      lib.Roles,
+		Workspace:  root,
+		Model:      f.model,
+		Parallel:   f.parallel,
+		NoCache:    f.noCache,
+		WaitReview: c.waitReview(f.noWait),
 	})
 	if err != nil {
 		return err
@@ -132,7 +161,11 @@ func runExit(run *backend.Run) error {
 	case backend.StatusCanceled:
 		return exit(ExitCanceled, fmt.Errorf("run %s canceled", run.ID))
 	case backend.StatusAwaitingReview:
-		return exit(ExitReview, fmt.Errorf("run %s is waiting for a review", run.ID))
+		msg := run.Error
+		if msg == "" {
+			msg = fmt.Sprintf("waits for a review; then: factory resume %s", run.ID)
+		}
+		return exit(ExitReview, fmt.Errorf("run %s %s", run.ID, msg))
 	}
 	msg := run.Error
 	if msg == "" {

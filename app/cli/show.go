@@ -55,14 +55,16 @@ func (c *CLI) runsCommand() *cobra.Command {
 }
 
 func (c *CLI) showCommand() *cobra.Command {
+	var spans bool
 	cmd := &cobra.Command{
 		Use:   "show RUN",
 		Short: "Show one run: steps, attempts, model calls and artifacts",
 		Long: `Show one run (its id, or a unique prefix of it): its steps, every attempt with
 its error, every model call (model, tokens in/out, durations, the prompt and
 answer by blob hash) and every artifact (path, sha256, step, attempt and the
-blueprint sections it came from).`,
-		Example: "  factory show 4bf92f35\n  factory show 4bf92f3577b34da6a3ce929d0e0e4736 --json",
+blueprint sections it came from). With --spans: the run's span tree (run, step
+attempts, model calls, gates, file writes) with durations.`,
+		Example: "  factory show 4bf92f35\n  factory show 4bf92f3577b34da6a3ce929d0e0e4736 --json\n  factory show 4bf92f35 --spans",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			db, err := c.open(cmd.Context())
@@ -73,6 +75,9 @@ blueprint sections it came from).`,
 			if err != nil {
 				return err
 			}
+			if spans {
+				return c.showSpans(cmd.Context(), db, d.Run.ID)
+			}
 			if c.jsonOut {
 				return writeJSON(c.Stdout, d)
 			}
@@ -80,6 +85,7 @@ blueprint sections it came from).`,
 		},
 	}
 	cmd.Flags().BoolVar(&c.jsonOut, "json", false, "print the run as JSON on stdout")
+	cmd.Flags().BoolVar(&spans, "spans", false, "print the run's span tree with durations instead")
 	return cmd
 }
 
@@ -117,6 +123,7 @@ func printRun(w io.Writer, d *backend.RunDetail) error {
 			fmt.Fprintf(w, "  %s #%d: %s\n", a.StepID, a.N, indent(a.Error))
 		}
 	}
+	printValidation(w, d)
 	fmt.Fprintln(tw, "\nCALL\tSTEP\tATTEMPT\tMODEL\tTOKENS IN/OUT\tDURATION\tFIRST TOKEN\tPROMPT\tANSWER\tERROR")
 	for _, m := range d.Calls {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s:%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\n", m.Seq, m.StepID, m.Attempt, m.Provider, m.Model,
