@@ -100,7 +100,7 @@ func BenchmarkEngineOverhead(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			eng, ws := benchEngine(b, &instantProvider{})
 			for b.Loop() {
-				run, err := eng.Run(context.Background(), RunOptions{Blueprint: bp, Roles: roles(), Workspace: ws, Parallel: parallel})
+				run, err := eng.Run(context.Background(), RunOptions{Blueprint: bp, Roles: roles(), Workspace: ws, Parallel: parallel, NoCache: true})
 				if err != nil || run.Status != backend.StatusSucceeded {
 					b.Fatalf("run: %v, %+v", err, run)
 				}
@@ -146,7 +146,7 @@ func BenchmarkParallelMakespan(b *testing.B) {
 	var makespan time.Duration
 	for b.Loop() {
 		start := time.Now()
-		run, err := eng.Run(context.Background(), RunOptions{Blueprint: bp, Roles: roles(), Workspace: ws, Parallel: 8})
+		run, err := eng.Run(context.Background(), RunOptions{Blueprint: bp, Roles: roles(), Workspace: ws, Parallel: 8, NoCache: true})
 		makespan += time.Since(start)
 		if err != nil || run.Status != backend.StatusSucceeded {
 			b.Fatalf("run: %v, %+v", err, run)
