@@ -16,11 +16,13 @@ import (
 
 // priorStep is what a resumed run keeps of a step from before.
 type priorStep struct {
-	done     bool           // succeeded (or approved) with its artifacts intact: not run again
-	files    []backend.File // its output, as on disk, when done
-	attempts int            // attempts made so far; new ones are numbered after them
-	feedback string         // the feedback of its next attempt
-	awaiting bool           // its review is still pending: wait for it, no new attempt
+	done      bool           // succeeded (or approved) with its artifacts intact: not run again
+	files     []backend.File // its output, as on disk, when done
+	attempts  int            // attempts made so far; new ones are numbered after them
+	feedback  string         // the feedback of its next attempt
+	awaiting  bool           // its review is still pending: wait for it, no new attempt
+	tokensIn  int            // tokens of the attempts made so far
+	tokensOut int
 }
 
 // Resume continues a run that was interrupted (its process died), waits for
@@ -128,7 +130,8 @@ func priorStates(d *backend.RunDetail, g *graph, outDir string) map[int]priorSte
 		if !ok {
 			continue
 		}
-		p := priorStep{attempts: max(attempts[sr.StepID], sr.Attempts), feedback: lastErr[sr.StepID]}
+		p := priorStep{attempts: max(attempts[sr.StepID], sr.Attempts), feedback: lastErr[sr.StepID],
+			tokensIn: sr.TokensIn, tokensOut: sr.TokensOut}
 		rv := reviews[sr.StepID]
 		keep := sr.Status == backend.StatusSucceeded ||
 			(sr.Status == backend.StatusAwaitingReview && rv != nil && rv.Status == backend.ReviewApproved)

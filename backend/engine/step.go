@@ -21,6 +21,9 @@ type stepRun struct {
 	upstream []backend.File
 	written  map[string]bool // paths written by any attempt
 	res      stepResult
+	// baseIn and baseOut are the tokens of a resumed step's earlier
+	// attempts: its record counts them, the run already has.
+	baseIn, baseOut int
 }
 
 // attemptOutcome is how one attempt ended.
@@ -51,7 +54,7 @@ func (s *scheduler) runStep(ctx context.Context, i int, upstream []backend.File)
 	}
 	r.rec.Status, r.rec.Error, r.rec.EndedAt = status, msg, s.e.cfg.Now()
 	r.rec.Attempts = r.res.attempts
-	r.rec.TokensIn, r.rec.TokensOut = r.res.tokensIn, r.res.tokensOut
+	r.rec.TokensIn, r.rec.TokensOut = r.baseIn+r.res.tokensIn, r.baseOut+r.res.tokensOut
 	s.saveStep(r.rec)
 	s.e.emit(Event{Kind: KindStep, RunID: s.run.ID, StepID: st.ID, Status: status, Message: msg,
 		TokensIn: r.res.tokensIn, TokensOut: r.res.tokensOut, Duration: r.rec.EndedAt.Sub(r.rec.StartedAt)})
@@ -228,6 +231,9 @@ func (r *stepRun) recordCalls(attempt int, calls []backend.CallRecord) {
 		r.res.calls++
 		r.res.tokensIn += mc.TokensIn
 		r.res.tokensOut += mc.TokensOut
+		// The step's record counts each call as it is made, so a step
+		// waiting for a review shows its tokens.
+		r.rec.TokensIn, r.rec.TokensOut = r.baseIn+r.res.tokensIn, r.baseOut+r.res.tokensOut
 		s.e.emit(Event{Kind: KindCall, RunID: s.run.ID, StepID: r.step.ID, Attempt: attempt,
 			Status: callStatus(c.Err), Message: mc.Error, TokensIn: mc.TokensIn, TokensOut: mc.TokensOut, Duration: mc.Duration})
 	}

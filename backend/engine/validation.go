@@ -176,6 +176,7 @@ func (r *stepRun) attempts(ctx context.Context, req backend.AttemptRequest) (sta
 	s := r.s
 	p := s.prior[r.res.index]
 	made, feedback := p.attempts, p.feedback
+	r.baseIn, r.baseOut = p.tokensIn, p.tokensOut
 	r.res.attempts, r.rec.Attempts = made, made
 	if p.awaiting {
 		status, msg, feedback = r.decide(ctx, made)

@@ -67,8 +67,53 @@ func TestReviewWaitsInProcess(t *testing.T) {
 		t.Fatalf("%d model calls, want 2", len(reqs))
 	}
 	contains(t, "second prompt", reqs[1].Messages[1].Content, comment)
+	d := env.detail(id)
+	if d.Run.Calls != 2 || d.Run.TokensIn == 0 || d.Run.TokensOut == 0 || d.Steps[0].TokensIn != d.Run.TokensIn {
+		t.Errorf("after the review: run %d calls, %d→%d tokens; step %d→%d; want both calls' tokens",
+			d.Run.Calls, d.Run.TokensIn, d.Run.TokensOut, d.Steps[0].TokensIn, d.Steps[0].TokensOut)
+	}
 	if _, err := env.engine.Review(ctx, id, "api", false, ""); err == nil || backend.ErrorCode(err) != backend.EINVALID {
 		t.Errorf("a rejection without comment: %v, want EINVALID", err)
+	}
+}
+
+// TestRejectThenResumeCountsEveryCall: a review decided while no process
+// waits; the resumed step's record and the run count the tokens of both
+// attempts, each once.
+func TestRejectThenResumeCountsEveryCall(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	st := step("api")
+	st.Review = "required"
+	bp := blueprint(st)
+	ctx := context.Background()
+	opts := RunOptions{Blueprint: bp, Roles: roles(), Workspace: env.ws, Parallel: 1, NoCache: true}
+	run, err := env.engine.Run(ctx, opts)
+	if err != nil || run.Status != backend.StatusAwaitingReview {
+		t.Fatalf("run: %v, %+v", err, run)
+	}
+	first := env.detail(run.ID)
+	if first.Run.TokensIn == 0 || first.Steps[0].TokensIn != first.Run.TokensIn {
+		t.Fatalf("waiting: run %d tokens in, step %d; want the first call's", first.Run.TokensIn, first.Steps[0].TokensIn)
+	}
+	if _, err := env.engine.Review(ctx, run.ID, "api", false, "Name the endpoints."); err != nil {
+		t.Fatal(err)
+	}
+	opts.RunID = run.ID
+	if _, err := env.engine.Resume(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	d := env.detail(run.ID)
+	var in, out int
+	for _, c := range d.Calls {
+		in, out = in+c.TokensIn, out+c.TokensOut
+	}
+	if len(d.Calls) != 2 || d.Run.Calls != 2 {
+		t.Fatalf("%d calls recorded, run counts %d; want 2", len(d.Calls), d.Run.Calls)
+	}
+	if d.Run.TokensIn != in || d.Run.TokensOut != out || d.Steps[0].TokensIn != in || d.Steps[0].TokensOut != out {
+		t.Errorf("after resume: run %d→%d, step %d→%d; calls sum to %d→%d",
+			d.Run.TokensIn, d.Run.TokensOut, d.Steps[0].TokensIn, d.Steps[0].TokensOut, in, out)
 	}
 }
 
