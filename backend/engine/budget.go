@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -76,6 +77,7 @@ type budget struct {
 	limits backend.Budget
 	now    func() time.Time
 	start  time.Time
+	minute time.Duration // a minute of max_minutes (shorter in tests)
 
 	mu       sync.Mutex
 	tokens   int
@@ -84,7 +86,27 @@ type budget struct {
 }
 
 func newBudget(limits backend.Budget, now func() time.Time, run *backend.Run) *budget {
-	return &budget{limits: limits, now: now, start: now(), tokens: run.TokensIn + run.TokensOut, calls: run.Calls}
+	return &budget{limits: limits, now: now, start: now(), minute: time.Minute, tokens: run.TokensIn + run.TokensOut, calls: run.Calls}
+}
+
+// attemptContext is ctx for attempt n of step: with max_minutes, it is
+// canceled when the run's time is up, so a long model call or gate stops
+// then rather than at the attempt's end, and check reports the limit.
+func (b *budget) attemptContext(ctx context.Context, step string, n int) (context.Context, context.CancelFunc) {
+	if b.limits.MaxMinutes <= 0 {
+		return ctx, func() {}
+	}
+	actx, cancel := context.WithCancel(ctx)
+	left := time.Duration(b.limits.MaxMinutes)*b.minute - b.now().Sub(b.start)
+	t := time.AfterFunc(max(left, 0), func() {
+		b.mu.Lock()
+		if b.exceeded == "" {
+			b.exceeded = fmt.Sprintf("budget max_minutes %d exceeded at step %s attempt %d", b.limits.MaxMinutes, step, n)
+		}
+		b.mu.Unlock()
+		cancel()
+	})
+	return actx, func() { t.Stop(); cancel() }
 }
 
 // add counts what an attempt used.
@@ -114,7 +136,7 @@ func (b *budget) checkAt(step string, attempt int, starting bool) string {
 		limit = fmt.Sprintf("max_tokens %d", b.limits.MaxTokens)
 	case b.limits.MaxCalls > 0 && (b.calls > b.limits.MaxCalls || starting && b.calls >= b.limits.MaxCalls):
 		limit = fmt.Sprintf("max_calls %d", b.limits.MaxCalls)
-	case b.limits.MaxMinutes > 0 && b.now().Sub(b.start) > time.Duration(b.limits.MaxMinutes)*time.Minute:
+	case b.limits.MaxMinutes > 0 && b.now().Sub(b.start) > time.Duration(b.limits.MaxMinutes)*b.minute:
 		limit = fmt.Sprintf("max_minutes %d", b.limits.MaxMinutes)
 	default:
 		return ""

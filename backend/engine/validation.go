@@ -193,8 +193,10 @@ func (r *stepRun) attempts(ctx context.Context, req backend.AttemptRequest) (sta
 		}
 		made++
 		req.Attempt, req.Feedback, req.Lessons = made, feedback, r.lessons(ctx)
-		out := r.attempt(ctx, req)
-		if reason := s.budget.check(r.step.ID, made); reason != "" && !out.canceled {
+		actx, stop := s.budget.attemptContext(ctx, r.step.ID, made)
+		out := r.attempt(actx, req)
+		stop()
+		if reason := s.budget.check(r.step.ID, made); reason != "" && ctx.Err() == nil {
 			return backend.StatusFailed, reason
 		}
 		switch {

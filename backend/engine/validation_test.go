@@ -241,3 +241,38 @@ func TestEstimateRun(t *testing.T) {
 		t.Errorf("Over = %v", over)
 	}
 }
+
+// TestBudgetMaxMinutesStopsAnAttempt: with max_minutes, an attempt still
+// running when the run's time is up is canceled then, and the budget names
+// the limit, the step and the attempt.
+func TestBudgetMaxMinutesStopsAnAttempt(t *testing.T) {
+	t.Parallel()
+	b := newBudget(backend.Budget{MaxMinutes: 2}, time.Now, &backend.Run{})
+	b.minute = 20 * time.Millisecond // the run has 40 ms
+	ctx, stop := b.attemptContext(context.Background(), "code", 3)
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the attempt's context was not canceled when the run's time was up")
+	}
+	if got, want := b.check("code", 3), "budget max_minutes 2 exceeded at step code attempt 3"; got != want {
+		t.Errorf("check = %q, want %q", got, want)
+	}
+
+	// Without max_minutes, or when the attempt ends first, nothing is canceled.
+	free := newBudget(backend.Budget{MaxTokens: 10}, time.Now, &backend.Run{})
+	fctx, fstop := free.attemptContext(context.Background(), "code", 1)
+	fstop()
+	if fctx.Err() != nil || free.reason() != "" {
+		t.Errorf("no max_minutes: ctx %v, reason %q", fctx.Err(), free.reason())
+	}
+	early := newBudget(backend.Budget{MaxMinutes: 1}, time.Now, &backend.Run{})
+	early.minute = 20 * time.Millisecond
+	_, estop := early.attemptContext(context.Background(), "code", 1)
+	estop()
+	time.Sleep(50 * time.Millisecond)
+	if early.reason() != "" {
+		t.Errorf("an attempt that ended in time left reason %q", early.reason())
+	}
+}
