@@ -56,13 +56,8 @@ func (c *CLI) rerun(parent context.Context, id string, f rerunFlags) error {
 	if f.from == "" {
 		return usageError{fmt.Errorf("rerun: --from STEP is required (see --help)")}
 	}
-	if f.parallel < 1 {
-		return usageError{fmt.Errorf("--parallel must be at least 1")}
-	}
-	if f.model != "" {
-		if _, err := backend.ParseModelRef(f.model); err != nil {
-			return usageError{err}
-		}
+	if err := checkRunFlags(f.parallel, f.model); err != nil {
+		return err
 	}
 	root, err := c.root()
 	if err != nil {
@@ -114,18 +109,7 @@ func (c *CLI) rerun(parent context.Context, id string, f rerunFlags) error {
 	if err != nil {
 		return err
 	}
-	if c.jsonOut {
-		detail, err := db.Run(context.WithoutCancel(ctx), run.ID)
-		if err != nil {
-			return err
-		}
-		if err := writeJSON(c.Stdout, runSummary{Run: detail.Run, Steps: detail.Steps}); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(c.Stdout, run.ID)
-	}
-	return runExit(run)
+	return c.reportRun(ctx, db, run)
 }
 
 // mergeRoles returns base with the roles of over put over it.

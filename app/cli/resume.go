@@ -37,8 +37,8 @@ Exit status as for factory run: 0 succeeded, 1 failed, 3 waits for a review,
 		Example: "  factory resume 4bf92f35\n  factory resume 4bf92f35 --no-wait --json",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			if parallel < 1 {
-				return usageError{fmt.Errorf("--parallel must be at least 1")}
+			if err := checkRunFlags(parallel, ""); err != nil {
+				return err
 			}
 			return c.resume(cmd.Context(), a[0], noWait, parallel)
 		},
@@ -85,18 +85,7 @@ func (c *CLI) resume(parent context.Context, id string, noWait bool, parallel in
 	if err != nil {
 		return err
 	}
-	if c.jsonOut {
-		detail, err := db.Run(context.WithoutCancel(ctx), run.ID)
-		if err != nil {
-			return err
-		}
-		if err := writeJSON(c.Stdout, runSummary{Run: detail.Run, Steps: detail.Steps}); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(c.Stdout, run.ID)
-	}
-	return runExit(run)
+	return c.reportRun(ctx, db, run)
 }
 
 // modelOverride is the --model a run was started with: its recorded model

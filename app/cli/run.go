@@ -15,6 +15,7 @@ import (
 	"factorydesk/backend"
 	"factorydesk/backend/agent"
 	"factorydesk/backend/engine"
+	"factorydesk/backend/sqlite"
 )
 
 // runFlags are the flags of factory run.
@@ -68,13 +69,8 @@ for a review, 130 interrupted (Ctrl-C; the run is marked canceled).`,
 }
 
 func (c *CLI) run(parent context.Context, name string, f runFlags) error {
-	if f.parallel < 1 {
-		return usageError{fmt.Errorf("--parallel must be at least 1")}
-	}
-	if f.model != "" {
-		if _, err := backend.ParseModelRef(f.model); err != nil {
-			return usageError{err}
-		}
+	if err := checkRunFlags(f.parallel, f.model); err != nil {
+		return err
 	}
 	lib, err := c.library()
 	if err != nil {
@@ -133,6 +129,26 @@ func (c *CLI) run(parent context.Context, name string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	return c.reportRun(ctx, db, run)
+}
+
+// checkRunFlags checks the --parallel and --model flags of the commands
+// that run steps.
+func checkRunFlags(parallel int, model string) error {
+	if parallel < 1 {
+		return usageError{fmt.Errorf("--parallel must be at least 1")}
+	}
+	if model != "" {
+		if _, err := backend.ParseModelRef(model); err != nil {
+			return usageError{err}
+		}
+	}
+	return nil
+}
+
+// reportRun prints a finished run: its id, or with --json its summary; the
+// exit status follows its outcome.
+func (c *CLI) reportRun(ctx context.Context, db *sqlite.DB, run *backend.Run) error {
 	if c.jsonOut {
 		detail, err := db.Run(context.WithoutCancel(ctx), run.ID)
 		if err != nil {
