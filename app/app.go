@@ -274,38 +274,54 @@ func (a *App) StartRun(req StartRunRequest) (*backend.Run, error) {
 	a.mu.Lock()
 	a.runs[opts.RunID] = cancel
 	a.mu.Unlock()
+	release := func() {
+		cancel()
+		a.mu.Lock()
+		delete(a.runs, opts.RunID)
+		a.mu.Unlock()
+	}
+	return a.launch(ctx, opts.RunID, s, bp, release, func(ctx context.Context, eng *engine.Engine) error {
+		_, err := eng.Run(ctx, opts)
+		return err
+	})
+}
+
+// launch runs start (the engine's Run or Resume of run id) in the
+// background, then release. It returns the run once its "running" event
+// arrives, or start's error when start failed before that.
+func (a *App) launch(ctx context.Context, id string, s Settings, bp *backend.Blueprint, release func(),
+	start func(context.Context, *engine.Engine) error) (*backend.Run, error) {
 	started := make(chan struct{})
+	var once sync.Once
+	var early error // set once, before started is closed
+	begin := func(err error) {
+		once.Do(func() {
+			early = err
+			close(started)
+		})
+	}
 	eng := a.engine(s, bp, func(e engine.Event) {
-		if e.Kind == "run" && e.Status == backend.StatusRunning {
-			select {
-			case <-started:
-			default:
-				close(started)
-			}
+		if e.Kind == "run" && e.RunID == id && e.Status == backend.StatusRunning {
+			begin(nil)
 		}
 		a.emit(fromEngine(e))
 	})
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		defer cancel()
-		defer func() {
-			a.mu.Lock()
-			delete(a.runs, opts.RunID)
-			a.mu.Unlock()
-		}()
-		if _, err := eng.Run(ctx, opts); err != nil {
-			a.cfg.Logger.Error("run ended with an error", "run", opts.RunID, "err", err)
-			a.emit(Event{Kind: "run", RunID: opts.RunID, Status: backend.StatusFailed, Message: err.Error()})
-		}
-		select {
-		case <-started:
-		default:
-			close(started)
+		defer release()
+		err := start(ctx, eng)
+		begin(err)
+		if err != nil && early == nil { // it failed after it started
+			a.cfg.Logger.Error("run ended with an error", "run", id, "err", err)
+			a.emit(Event{Kind: "run", RunID: id, Status: backend.StatusFailed, Message: err.Error()})
 		}
 	}()
 	<-started
-	d, err := a.cfg.Store.Run(a.ctx, opts.RunID)
+	if early != nil {
+		return nil, early
+	}
+	d, err := a.cfg.Store.Run(a.ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -36,8 +36,9 @@ func pacedResponder(answers map[string]map[string]string) func(modeltest.Request
 
 // TestBrowserE2E drives the app in chromium against the real factory serve
 // and the Ollama-protocol test server: start a run, watch its nodes turn
-// green, read a streamed answer and files, approve a review, compare two
-// runs, reload and go back. Screenshots land in frontend/e2e/out.
+// green, read a streamed answer and files, accept a hand edit of a generated
+// file in the drift view, approve a review, compare two runs, reload and go
+// back. Screenshots land in frontend/e2e/out.
 func TestBrowserE2E(t *testing.T) {
 	requireBrowser(t)
 	bin := buildFactory(t, "")
@@ -47,7 +48,8 @@ func TestBrowserE2E(t *testing.T) {
 	env := []string{"OLLAMA_HOST=" + srv.URL()}
 	u, _ := serve(t, bin, ws, env)
 
-	out := runNode(t, []string{"FACTORY_E2E_MODEL=ollama:" + modeltest.DefaultModel}, "app.e2e.mjs", u)
+	// The script edits a generated file in ws by hand to check the drift view.
+	out := runNode(t, []string{"FACTORY_E2E_MODEL=ollama:" + modeltest.DefaultModel, "FACTORY_E2E_WORKSPACE=" + ws}, "app.e2e.mjs", u)
 	if strings.Contains(out, "SKIP review") {
 		t.Log("the review part was skipped: the app surface has no Review method yet")
 	}

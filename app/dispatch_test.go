@@ -114,7 +114,8 @@ func TestDispatcherServesTheAppSurface(t *testing.T) {
 		names[n] = true
 	}
 	for _, want := range []string{"Info", "Blueprints", "Blueprint", "Runs", "Run", "StartRun", "CancelRun", "Blob",
-		"Models", "PullModel", "DeleteModel", "Settings", "SaveSettings", "Compare", "OpenFile"} {
+		"Models", "PullModel", "DeleteModel", "Settings", "SaveSettings", "Compare", "OpenFile", "Resume",
+		"Review", "Drift", "AcceptDrift", "RevertDrift"} {
 		if !names[want] {
 			t.Errorf("the dispatcher lacks %s; it serves %v", want, d.Names())
 		}
