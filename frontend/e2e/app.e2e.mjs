@@ -3,12 +3,16 @@
 //   node e2e/app.e2e.mjs URL
 //
 // URL is the address factory serve printed. FACTORY_E2E_MODEL names the model
-// to pick in the new-run form (provider:name). The workspace must have the
+// to pick in the new-run form (provider:name). FACTORY_E2E_WORKSPACE is the
+// workspace folder factory serve runs in (default: the one its Info answers);
+// the script edits a generated file there by hand. The workspace must have the
 // blueprints "pipeline" (steps design → code, docs) and "reviewed" (one step,
 // change, with review: required), and the model server must answer them.
 // Exits 0 when every part passed; prints "SKIP <part>: why" for a part the
 // app cannot do yet.
 
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { check, main, shot, step, tid } from "./lib.mjs";
 
 const url = process.argv[2];
@@ -68,6 +72,23 @@ async function startRun(page, blueprint) {
 async function runSucceeds(page, steps) {
   for (const s of steps) await page.waitForSelector(node(s, "succeeded"));
   await page.waitForSelector(`.run-head ${tid("status", '[data-status="succeeded"]')}`);
+}
+
+/** callApi calls a method of the app surface from the page, as the frontend does in browser mode. */
+function callApi(page, method, ...args) {
+  return page.evaluate(
+    async ([method, args]) => {
+      const token = new URLSearchParams(location.search).get("token");
+      const res = await fetch(new URL(`api/${method}`, document.baseURI), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Factory-Request": "1", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(args),
+      });
+      if (!res.ok) throw new Error(`${method}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    [method, args],
+  );
 }
 
 /** openFile expands a file of the step panel and returns its text. */
@@ -141,6 +162,34 @@ main(async ({ page }) => {
     check(main.includes("Hello, world!"), `main.go shows ${JSON.stringify(main)}`);
     await page.waitForSelector(`${tid("step-prompt")} >> text=# Step: code`);
     await shot(page, "04-step-files");
+  });
+
+  await step("edit a generated file by hand, see its drift and accept it", async () => {
+    const ws = process.env.FACTORY_E2E_WORKSPACE || (await callApi(page, "Info")).workspace;
+    const { run } = await callApi(page, "Run", runA);
+    const rel = `${run.output.replace(/\/+$/, "")}/README.md`; // relative to the workspace, as the drift names it
+    await page.click(tid("nav-drift"));
+    await page.waitForURL(/#\/drift$/);
+    await page.waitForSelector(tid("nav-drift", '[aria-current="page"]'));
+    await page.waitForSelector(`${tid("drift-empty")}, ${tid("drift-row")}`);
+    // Edited while the view is open: the watcher's drift event brings the row.
+    const file = join(ws, rel);
+    const edit = "Edited by hand in the browser test.";
+    const generated = readFileSync(file, "utf8");
+    writeFileSync(file, `${generated}\n${edit}\n`);
+    const row = `${tid("drift-row")}[data-path="${rel}"]`;
+    await page.waitForSelector(`${row} ${tid("drift-diff")} .diff-row.add >> text=${edit}`);
+    check((await page.getAttribute(row, "data-deleted")) === "false", `${rel} shows as deleted`);
+    await shot(page, "11-drift");
+    await page.click(`${row} ${tid("drift-accept")}`);
+    await page.waitForSelector(row, { state: "detached" });
+    await page.waitForSelector(`${tid("drift-note")} >> text=Accepted ${rel}`);
+    check(readFileSync(file, "utf8").includes(edit), "accepting the drift changed the file on disk");
+    // The workspace agrees: no drift is open any more.
+    const open = (await callApi(page, "Drift")) ?? [];
+    check(!open.some((d) => d.path === rel), `${rel} still drifts after Accept: ${JSON.stringify(open)}`);
+    await page.goBack();
+    await page.waitForURL(new RegExp(`#/runs/${runA}/steps/code$`));
   });
 
   await step("reload lands on the same view", async () => {

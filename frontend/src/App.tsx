@@ -18,6 +18,7 @@ const NAV: [string, string, string][] = [
   ["runs", "#/runs", "Runs"],
   ["blueprints", "#/blueprints", "Blueprints"],
   ["compare", "#/compare", "Compare"],
+  ["drift", "#/drift", "Drift"],
   ["models", "#/models", "Models"],
   ["settings", "#/settings", "Settings"],
 ];

@@ -29,6 +29,14 @@ function answer(path: string, body: unknown): [number, string] {
       return [409, JSON.stringify({ error: { code: "conflict", message: "step is not waiting for review" } })];
     case "/api/Settings":
       return [401, "missing token"];
+    case "/api/Resume":
+      return [409, JSON.stringify({ error: { code: "conflict", message: `run ${(body as string[])[0]} already succeeded: nothing to resume` } })];
+    case "/api/Drift":
+      return [200, "null"];
+    case "/api/AcceptDrift":
+      return [200, "null"];
+    case "/api/RevertDrift":
+      return [200, JSON.stringify({ path: (body as string[])[0], reverted: true, kept: ".factory/reverted/x" })];
   }
   return [500, "boom"];
 }
@@ -75,7 +83,20 @@ describe("browser-mode transport", () => {
     expect(seen[0]?.body).toBe('["r1"]');
   });
 
+  it("calls the drift methods with the workspace-relative path", async () => {
+    seen = [];
+    expect(await api.drift()).toBeNull();
+    expect(await api.acceptDrift("out/a.go")).toBeNull();
+    expect(await api.revertDrift("out/b.go")).toEqual({ path: "out/b.go", reverted: true, kept: ".factory/reverted/x" });
+    expect(seen.map((s) => [s.path, s.body])).toEqual([
+      ["/api/Drift", "[]"],
+      ["/api/AcceptDrift", '["out/a.go"]'],
+      ["/api/RevertDrift", '["out/b.go"]'],
+    ]);
+  });
+
   const failures: [string, () => Promise<unknown>, string, number, RegExp][] = [
+    ["resume conflict", () => api.resume("r1"), "conflict", 409, /r1 already succeeded/],
     ["not found", () => api.run("zz"), "not_found", 404, /no run zz/],
     ["conflict", () => api.review("r1", "tests", { approve: true }), "conflict", 409, /not waiting/],
     ["unauthorised plain text", () => api.settings(), "invalid", 401, /missing token.*\?token=/],

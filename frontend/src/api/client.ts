@@ -140,6 +140,7 @@ export const api = {
   run: (id: string) => call("Run", id),
   startRun: (req: Methods["StartRun"][0][0]) => call("StartRun", req),
   cancelRun: (id: string) => call("CancelRun", id),
+  resume: (runId: string) => call("Resume", runId),
   blob: (hash: string) => call("Blob", hash),
   models: () => call("Models"),
   pullModel: (name: string) => call("PullModel", name),
@@ -149,6 +150,9 @@ export const api = {
   review: (runId: string, stepId: string, decision: Methods["Review"][0][2]) => call("Review", runId, stepId, decision),
   compare: (a: string, b: string) => call("Compare", a, b),
   openFile: (runId: string, path: string) => call("OpenFile", runId, path),
+  drift: () => call("Drift"),
+  acceptDrift: (path: string) => call("AcceptDrift", path),
+  revertDrift: (path: string) => call("RevertDrift", path),
 };
 
 /** Connection state of the event stream. */

@@ -248,6 +248,28 @@ export interface PromptBlob {
   options?: Record<string, unknown>;
 }
 
+/** An open drift: a generated file edited or deleted outside the factory. */
+export interface Drift {
+  /** Relative to the workspace root. */
+  path: string;
+  base_sha256: string;
+  /** "" when deleted. */
+  current_sha256: string;
+  deleted?: boolean;
+  /** Unified diff from the generated content to the content on disk ("" when the generated content is not kept). */
+  diff: string;
+  seen_at: string;
+}
+
+/** Where a revert kept the version it replaced. */
+export interface RevertResult {
+  path: string;
+  /** false: the file had no drift. */
+  reverted: boolean;
+  /** The replaced version, relative to the workspace root. */
+  kept?: string;
+}
+
 export type ErrorCode = "invalid" | "not_found" | "conflict" | "unavailable" | "canceled" | "internal";
 
 /**
@@ -261,6 +283,8 @@ export interface Methods {
   Runs: [[filter: RunFilter], Run[] | null];
   Run: [[id: string], RunDetail];
   StartRun: [[req: StartRunRequest], Run];
+  /** Continues an interrupted, failed, canceled or awaiting_review run in the background. */
+  Resume: [[runId: string], Run];
   CancelRun: [[id: string], null];
   Blob: [[hash: string], string];
   Models: [[], ModelsResult];
@@ -272,6 +296,12 @@ export interface Methods {
   Compare: [[a: string, b: string], CompareResult];
   /** Opens a generated file in the system's editor; answers its absolute path. */
   OpenFile: [[runId: string, path: string], string];
+  /** Scans the workspace and answers its open drifts. */
+  Drift: [[], Drift[] | null];
+  /** Makes the content on disk of a generated file (workspace-relative) its new base. */
+  AcceptDrift: [[path: string], null];
+  /** Restores the generated content; the replaced version is kept under .factory/reverted/. */
+  RevertDrift: [[path: string], RevertResult];
 }
 
 export type MethodName = keyof Methods;

@@ -90,3 +90,48 @@ export function latestFiles(artifacts: readonly Artifact[], step: string): Artif
   }
   return [...byPath.values()].sort((x, y) => x.path.localeCompare(y.path));
 }
+
+const HUNK = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/;
+
+/**
+ * unifiedRows turns a unified diff (as the workspace's drift reports it)
+ * into rows with line numbers: the file headers are dropped, a gap between
+ * hunks is a "skip" row. Text that is no diff at all (a "Binary files
+ * differ" or "too large" note) is one "skip" row per line.
+ */
+export function unifiedRows(diff: string): DiffRow[] {
+  const rows: DiffRow[] = [];
+  let oldNo = 0;
+  let newNo = 0;
+  let inHunk = false;
+  for (const line of splitLines(diff)) {
+    const h = HUNK.exec(line);
+    if (h) {
+      const o = Number(h[1]);
+      const n = Number(h[2]);
+      // Lines before the first hunk, or between two hunks, are not shown.
+      if ((inHunk && (o > oldNo || n > newNo)) || (!inHunk && (o > 1 || n > 1))) {
+        const hidden = inHunk ? Math.max(o - oldNo, n - newNo) : Math.max(o, n) - 1;
+        rows.push({ type: "skip", text: `${hidden} unchanged line${hidden === 1 ? "" : "s"}` });
+      }
+      // "-0,0" / "+0,0" name the line before an empty side.
+      oldNo = Math.max(o, 1);
+      newNo = Math.max(n, 1);
+      inHunk = true;
+      continue;
+    }
+    if (!inHunk) {
+      if (line.startsWith("--- ") || line.startsWith("+++ ")) continue;
+      rows.push({ type: "skip", text: line });
+      continue;
+    }
+    const mark = line[0];
+    const text = line.slice(1);
+    if (mark === "+") rows.push({ type: "add", text, newNo: newNo++ });
+    else if (mark === "-") rows.push({ type: "del", text, oldNo: oldNo++ });
+    else if (mark === " " || line === "") rows.push({ type: "same", text, oldNo: oldNo++, newNo: newNo++ });
+    else if (mark === "\\") continue; // "\ No newline at end of file"
+    else rows.push({ type: "skip", text: line });
+  }
+  return rows;
+}

@@ -14,6 +14,7 @@ describe("nextKey", () => {
   const cases: [string, string[], (KeyAction | undefined)[]][] = [
     ["g r goes to runs", ["g", "r"], [undefined, { type: "go", to: "runs" }]],
     ["g m goes to models", ["g", "m"], [undefined, { type: "go", to: "models" }]],
+    ["g d goes to drift", ["g", "d"], [undefined, { type: "go", to: "drift" }]],
     ["g then unknown cancels", ["g", "x", "r"], [undefined, undefined, undefined]],
     ["help", ["?"], [{ type: "help" }]],
     ["escape", ["Escape"], [{ type: "close" }]],

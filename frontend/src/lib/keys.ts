@@ -2,14 +2,15 @@
 // single keys act at once.
 
 export type KeyAction =
-  | { type: "go"; to: "runs" | "models" | "blueprints" | "settings" | "compare" }
+  | { type: "go"; to: "runs" | "models" | "blueprints" | "settings" | "compare" | "drift" }
   | { type: "help" }
   | { type: "close" }
   | { type: "move"; delta: 1 | -1 }
   | { type: "open" };
 
-const GO: Record<string, "runs" | "models" | "blueprints" | "settings" | "compare"> = {
+const GO: Record<string, "runs" | "models" | "blueprints" | "settings" | "compare" | "drift"> = {
   r: "runs",
+  d: "drift",
   m: "models",
   b: "blueprints",
   s: "settings",
@@ -21,6 +22,7 @@ export const SHORTCUTS: readonly [string, string][] = [
   ["g r", "runs"],
   ["g b", "blueprints"],
   ["g c", "compare runs"],
+  ["g d", "drift: hand edits to generated files"],
   ["g m", "models"],
   ["g s", "settings"],
   ["j / k", "next / previous item"],

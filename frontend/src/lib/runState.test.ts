@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { FactoryEvent, RunDetail } from "../api/types";
 import { sampleDetail } from "./fixtures";
-import { applyToList, liveRun, needsRefresh, reduce, reduceAll, refresh, reviewRequests, type LiveRun } from "./runState";
+import {
+  applyToList,
+  isConflict,
+  liveRun,
+  needsRefresh,
+  reduce,
+  reduceAll,
+  refresh,
+  resumable,
+  reviewReason,
+  reviewRequests,
+  type LiveRun,
+} from "./runState";
 
 function emptyRun(): RunDetail {
   const d = sampleDetail();
@@ -99,6 +111,32 @@ describe("reduce", () => {
   ];
   for (const c of cases) it(c.name, () => c.check(reduceAll(liveRun(emptyRun()), c.events)));
 
+  it("a resumed run drops its old error and end, as does a step that runs again", () => {
+    const ended = reduceAll(liveRun(emptyRun()), [
+      ev({ kind: "step", step: "code", status: "running" }),
+      ev({ kind: "step", step: "code", status: "failed", message: "the model crashed" }),
+      ev({ kind: "run", status: "failed", message: "step code failed" }),
+    ]);
+    expect(ended.detail.run.error).toBe("step code failed");
+    expect(step(ended, "code")?.error).toBe("the model crashed");
+    const later = "2025-01-01T12:00:00Z";
+    const resumed = reduceAll(ended, [
+      ev({ kind: "run", status: "running", message: "pipeline (resumed)", time: later }),
+      ev({ kind: "step", step: "code", status: "running", time: later }),
+    ]);
+    expect(resumed.detail.run.status).toBe("running");
+    expect(resumed.detail.run.error).toBeUndefined();
+    expect(resumed.detail.run.ended_at).toBeUndefined();
+    expect(step(resumed, "code")?.error).toBeUndefined();
+    expect(step(resumed, "code")?.ended_at).toBeUndefined();
+    const done = reduceAll(resumed, [
+      ev({ kind: "step", step: "code", status: "succeeded", time: "2025-01-01T12:01:00Z" }),
+      ev({ kind: "run", status: "succeeded", time: "2025-01-01T12:02:00Z" }),
+    ]);
+    expect(step(done, "code")?.ended_at).toBe("2025-01-01T12:01:00Z");
+    expect(done.detail.run.ended_at).toBe("2025-01-01T12:02:00Z");
+  });
+
   it("refresh replays status events that raced the fetch, not tokens", () => {
     const s = liveRun(emptyRun());
     const raced = [ev({ kind: "step", step: "tests", status: "succeeded" }), ev({ kind: "call", step: "tests", tokens_in: 50 })];
@@ -139,6 +177,66 @@ describe("applyToList", () => {
     expect(out.runs[0]?.tokens_in).toBe(301);
     expect(out.runs[0]?.calls).toBe(4);
     expect(out.unknown).toBe(false);
+  });
+});
+
+describe("applyToList of a resumed run", () => {
+  it("drops the end of a run that runs again", () => {
+    const ended = { ...sampleDetail().run, status: "failed" as const, error: "boom", ended_at: T };
+    const out = applyToList([ended], [ev({ kind: "run", status: "running" })]);
+    expect(out.runs[0]?.status).toBe("running");
+    expect(out.runs[0]?.ended_at).toBeUndefined();
+    expect(out.runs[0]?.error).toBeUndefined();
+  });
+});
+
+describe("resumable", () => {
+  const cases: [string | undefined, boolean][] = [
+    ["interrupted", true],
+    ["failed", true],
+    ["canceled", true],
+    ["awaiting_review", true],
+    ["running", false],
+    ["pending", false],
+    ["succeeded", false],
+    ["skipped", false],
+    [undefined, false],
+  ];
+  for (const [status, want] of cases) it(`${status} → ${want}`, () => expect(resumable(status)).toBe(want));
+});
+
+describe("reviewReason", () => {
+  const waiting = { ...sampleDetail().steps![2]!, step: "tests", status: "awaiting_review" as const };
+  const conflict = "merge conflict in out/orders/main.go: both changed lines 3-5; see .factory/conflicts/r1/out/orders/main.go";
+  const attempt = (n: number, status: "failed" | "succeeded", error?: string) => ({
+    run_id: "r1",
+    step: "tests",
+    n,
+    status,
+    started_at: T,
+    ...(error ? { error } : {}),
+  });
+  it("is the failed latest attempt's error: a merge conflict waiting in this window", () => {
+    const r = reviewReason(waiting, [attempt(1, "succeeded"), attempt(2, "failed", conflict)]);
+    expect(r).toBe(conflict);
+    expect(isConflict(r)).toBe(true);
+  });
+  it("is the step's error when it has one (a conflict left for factory review)", () => {
+    const msg = `${conflict}; resolve it on disk, then approve (keep the files as they are) or reject (regenerate)`;
+    expect(reviewReason({ ...waiting, error: msg }, [attempt(1, "failed", conflict)])).toBe(msg);
+  });
+  it("is nothing for a plain review", () => {
+    expect(reviewReason(waiting, [attempt(1, "failed", "vet failed"), attempt(2, "succeeded")])).toBeUndefined();
+    expect(reviewReason({ ...waiting, error: "waits for a review" }, [attempt(1, "succeeded")])).toBeUndefined();
+    expect(isConflict(undefined)).toBe(false);
+    expect(isConflict("vet failed")).toBe(false);
+  });
+  it("is nothing for a step that does not wait", () => {
+    expect(reviewReason({ ...waiting, status: "failed", error: "x" }, [attempt(1, "failed", conflict)])).toBeUndefined();
+    expect(reviewReason(undefined, [])).toBeUndefined();
+  });
+  it("ignores other steps' attempts", () => {
+    expect(reviewReason(waiting, [{ ...attempt(3, "failed", conflict), step: "code" }, attempt(1, "succeeded")])).toBeUndefined();
   });
 });
 

@@ -86,8 +86,10 @@ function upsertAttempt(list: Attempt[], runId: string, step: string, n: number, 
 }
 
 function stepEvent(d: Detail, ev: FactoryEvent, step: string): Detail {
-  const steps = upsertStep(d.steps, d.run.id, step, (s) => {
-    const status = asStatus(ev.status, s.status);
+  const steps = upsertStep(d.steps, d.run.id, step, (prev) => {
+    const status = asStatus(ev.status, prev.status);
+    // A step that runs again (its run resumed) drops its old error and end.
+    const s = status === "running" && prev.status !== "running" ? { ...prev, error: undefined, ended_at: undefined } : prev;
     return {
       ...s,
       status,
@@ -129,13 +131,15 @@ function callEvent(d: Detail, ev: FactoryEvent, step: string | undefined): Detai
 
 function runEvent(d: Detail, ev: FactoryEvent): Detail {
   const status = asStatus(ev.status, d.run.status);
+  // A run that runs again (resumed) drops its old error and end.
+  const run = status === "running" && d.run.status !== "running" ? { ...d.run, error: undefined, ended_at: undefined } : d.run;
   return {
     ...d,
     run: {
-      ...d.run,
+      ...run,
       status,
       ...(status === "failed" && ev.message ? { error: ev.message } : {}),
-      ...(terminal(status) && !isSet(d.run.ended_at) ? { ended_at: ev.time } : {}),
+      ...(terminal(status) && !isSet(run.ended_at) ? { ended_at: ev.time } : {}),
     },
   };
 }
@@ -201,7 +205,8 @@ export function applyToList(runs: readonly Run[], events: readonly FactoryEvent[
     changed = true;
     if (e.kind === "run") {
       const status = asStatus(e.status, r.status);
-      byId.set(r.id, { ...r, status, ...(terminal(status) && !isSet(r.ended_at) ? { ended_at: e.time } : {}) });
+      const cur = status === "running" && r.status !== "running" ? { ...r, error: undefined, ended_at: undefined } : r; // resumed
+      byId.set(r.id, { ...cur, status, ...(terminal(status) && !isSet(cur.ended_at) ? { ended_at: e.time } : {}) });
     } else {
       byId.set(r.id, { ...r, tokens_in: r.tokens_in + (e.tokens_in ?? 0), tokens_out: r.tokens_out + (e.tokens_out ?? 0), calls: r.calls + 1 });
     }
@@ -214,4 +219,36 @@ export function reviewRequests(events: readonly FactoryEvent[]): { runId: string
   return events
     .filter((e) => e.kind === "step" && e.status === "awaiting_review" && e.run_id && e.step)
     .map((e) => ({ runId: e.run_id!, step: e.step! }));
+}
+
+const RESUMABLE: ReadonlySet<string> = new Set(["interrupted", "failed", "canceled", "awaiting_review"]);
+
+/**
+ * resumable reports whether a run in this status may be resumed: it was
+ * interrupted, failed, was canceled or waits for a review. A running run is
+ * not, nor one that succeeded.
+ */
+export function resumable(status: string | undefined): boolean {
+  return status !== undefined && RESUMABLE.has(status);
+}
+
+/**
+ * reviewReason is why a step waiting for a review waits, when it is not a
+ * plain review: the step's error, or else the error of its latest attempt
+ * when that attempt failed (a merge conflict with a hand edit makes the step
+ * wait for the operator, and names the conflict file there).
+ */
+export function reviewReason(step: StepRun | undefined, attempts: readonly Attempt[]): string | undefined {
+  if (!step || step.status !== "awaiting_review") return undefined;
+  if (step.error && step.error !== "waits for a review") return step.error;
+  let latest: Attempt | undefined;
+  for (const a of attempts) {
+    if (a.step === step.step && (!latest || a.n > latest.n)) latest = a;
+  }
+  return latest?.status === "failed" && latest.error ? latest.error : undefined;
+}
+
+/** isConflict reports whether a review reason is a merge conflict with a hand edit. */
+export function isConflict(reason: string | undefined): boolean {
+  return reason !== undefined && /merge conflict/i.test(reason);
 }

@@ -4,7 +4,7 @@ import { StepGraph } from "../components/StepGraph";
 import { ErrorNote, Loading, StatusBadge } from "../components/Status";
 import { navigate } from "../hooks/route";
 import { fromStepRuns, neighbour, topoOrder } from "../lib/graph";
-import { terminal } from "../lib/runState";
+import { resumable, terminal } from "../lib/runState";
 import { formatDuration, formatTime, formatTokens, span } from "../lib/time";
 import { useRunStore } from "../store/events";
 import { useListKeys } from "../store/ui";
@@ -21,7 +21,9 @@ export function useOpenRun(runId: string) {
 
 function RunHeader({ runId }: { runId: string }) {
   const live = useRunStore((s) => s.live);
+  const reload = useRunStore((s) => s.reload);
   const [err, setErr] = useState<string>();
+  const [resuming, setResuming] = useState(false);
   if (!live) return null;
   const r = live.detail.run;
   const cancel = async () => {
@@ -30,6 +32,20 @@ function RunHeader({ runId }: { runId: string }) {
       await api.cancelRun(r.id);
     } catch (e) {
       setErr(e instanceof Error ? e.message : String(e));
+    }
+  };
+  // Resume continues the run in the background; its events then update the
+  // graph as for a new run.
+  const resume = async () => {
+    setErr(undefined);
+    setResuming(true);
+    try {
+      await api.resume(r.id);
+      await reload();
+    } catch (e) {
+      setErr(e instanceof Error ? e.message : String(e));
+    } finally {
+      setResuming(false);
     }
   };
   return (
@@ -52,7 +68,18 @@ function RunHeader({ runId }: { runId: string }) {
       <a className="button" href={`#/compare/${encodeURIComponent(runId)}`} data-testid="open-compare">
         Compare…
       </a>
-      {!terminal(r.status) && (
+      {resumable(r.status) && (
+        <button
+          className="primary"
+          onClick={() => void resume()}
+          disabled={resuming}
+          data-testid="resume-run"
+          title="continue the run: steps that succeeded and whose files are unchanged are kept, the others run again"
+        >
+          {resuming ? "Resuming…" : "Resume"}
+        </button>
+      )}
+      {!terminal(r.status) && r.status !== "interrupted" && (
         <button className="danger" onClick={cancel} data-testid="cancel-run">
           Cancel run
         </button>

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from "react";
 import type { Attempt, ModelCall } from "../api/types";
 import { ErrorNote, StatusBadge } from "../components/Status";
-import type { LiveRun } from "../lib/runState";
+import { reviewReason, type LiveRun } from "../lib/runState";
 import { formatDuration, formatTime, formatTokens, nsToMs, span } from "../lib/time";
 import { useRunStore } from "../store/events";
 import { ReviewBar } from "./ReviewBar";
@@ -71,6 +71,7 @@ export function StepPanel({ live, stepId, onClose }: { live: LiveRun; stepId: st
   const files = d.artifacts.filter((a) => a.step === stepId && a.attempt === n).sort((a, b) => a.path.localeCompare(b.path));
   const gates = (live.gates[stepId] ?? []).filter((g) => g.attempt === n || g.attempt === 0);
   const streaming = attempt?.status === "running";
+  const reason = reviewReason(step, attempts);
 
   if (!step) {
     return (
@@ -118,8 +119,8 @@ export function StepPanel({ live, stepId, onClose }: { live: LiveRun; stepId: st
           </>
         )}
       </dl>
-      {step.status === "awaiting_review" && <ReviewBar runId={d.run.id} stepId={stepId} onDone={() => void reload()} />}
-      <ErrorNote error={step.error} />
+      {step.status === "awaiting_review" && <ReviewBar runId={d.run.id} stepId={stepId} reason={reason} onDone={() => void reload()} />}
+      {step.error !== reason && <ErrorNote error={step.error} />}
       <AttemptTabs attempts={attempts} n={n} onPick={setPicked} />
       {attempt && (
         <section className="attempt" data-testid="attempt" data-n={attempt.n} data-status={attempt.status}>
