@@ -309,8 +309,8 @@ func (a *App) launch(ctx context.Context, id string, s Settings, bp *backend.Blu
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		defer release()
 		err := start(ctx, eng)
+		release() // before begin: a refused start is not left registered
 		begin(err)
 		if err != nil && early == nil { // it failed after it started
 			a.cfg.Logger.Error("run ended with an error", "run", id, "err", err)
