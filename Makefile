@@ -6,6 +6,8 @@
 #                the frontend's tests, the browser and desktop tests
 #   make build   build bin/factory (CLI + browser mode)
 #   make bench   run the benchmarks and print their figures
+#   make test-ollama  the tests against a real Ollama serving a tiny model made here
+#   make soak    200 SIGKILLs of a running `factory run`, each resumed
 #
 # Every target installs what it needs itself, idempotently: apt-get only for
 # Debian packages that are missing, npm ci only when package-lock.json changed.
@@ -20,13 +22,14 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 WORKSPACE ?= .
 
 # Debian packages: the Go build (cgo for SQLite), three-way merges (git),
-# the browser tests (chromium) and the desktop build and its smoke test.
+# the desktop build, the browser tests (chromium), the desktop smoke test
+# (Xvfb, xwd for its screenshots) and the gates' sandbox (bubblewrap).
 APT_BUILD := gcc libc6-dev git ca-certificates pkg-config
 APT_DESKTOP := libgtk-3-dev libwebkit2gtk-4.1-dev
-APT_TEST := chromium xvfb xauth bubblewrap
+APT_TEST := chromium xvfb xauth x11-apps bubblewrap
 
 .PHONY: all deps apt-build apt-desktop apt-test gomod frontend build desktop run serve \
-	test fmt-check vet gotest frontend-test browser-test desktop-test test-ollama bench clean
+	test fmt-check vet gotest frontend-test test-ollama bench soak clean
 
 all: build
 
@@ -86,16 +89,33 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags $(DESKTOP_TAGS) ./app/...
 
+# The browser tests (Playwright driving chromium against factory serve) and
+# the desktop smoke test (the Wails binary under Xvfb) run when these are set.
+E2E_ENV := FACTORY_BROWSER_TESTS=1 FACTORY_DESKTOP_TESTS=1
+
 gotest:
-	$(GO) test -race -count=1 ./...
+	$(E2E_ENV) $(GO) test -race -count=1 -timeout 30m ./...
 
 frontend-test: frontend
 	cd frontend && npm test --silent
 
-test: deps apt-desktop apt-test fmt-check vet gotest frontend-test
+test-ollama:
+	bash .ci/ollama.sh test
 
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./... 2>&1 | grep -Ev '^(goos|goarch|pkg|cpu|PASS)'
+test: deps apt-desktop apt-test fmt-check vet gotest frontend-test test-ollama
+
+# bench prints the figures of every benchmark: the engine, store, workspace,
+# trace exporter, replay and re-run, the providers' streaming (against the
+# test server, then against a real Ollama), the app in chromium and the
+# desktop window's cold start.
+bench: deps apt-desktop apt-test
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... 2>&1 | grep -Ev '^(goos|goarch|pkg|cpu|PASS)'
+	set -o pipefail; bash .ci/ollama.sh bench 2>&1 | grep -Ev '^(goos|goarch|pkg|cpu|PASS)'
+
+# soak kills `factory run` at 200 random moments and resumes it each time,
+# and runs ten runs at once in one workspace.
+soak: deps
+	set -o pipefail; FACTORY_CRASH_ITERATIONS=200 $(GO) test -count=1 -timeout 30m -run 'TestCrashResume|TestConcurrentRunsOneWorkspace' -v ./app/cli/ | grep -E 'survived|held|^(--- |ok|FAIL)'
 
 clean:
 	rm -rf bin frontend/dist

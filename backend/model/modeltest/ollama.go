@@ -1,16 +1,22 @@
 package modeltest
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/types/model"
 
 	"factorydesk/backend"
 )
@@ -20,7 +26,15 @@ const OllamaVersion = "0.17.4"
 
 // Ollama is a test server speaking Ollama's HTTP API: /api/chat (streamed
 // NDJSON or one JSON answer), /api/tags, /api/show, /api/pull, /api/delete,
-// /api/version and /. Its chat answers are scripted (see Reply).
+// /api/version and /, and Ollama's OpenAI-compatible /v1/chat/completions,
+// /v1/models and /v1/models/{model}. Its chat answers, on either path, are
+// scripted (see Reply). It answers as Ollama 0.17.4 does, down to content
+// types, field order, error texts (a missing body, a field of the wrong
+// type, a bad model name, unknown paths and methods) and the types it
+// checks in "options" and "format". A chat with no messages only "loads"
+// the model (done_reason "load", or "unload" with keep_alive 0) and uses
+// no scripted reply. Its URL plus "/v1" is a base URL for the openai
+// provider.
 type Ollama struct {
 	script
 	*httpServer
@@ -29,6 +43,7 @@ type Ollama struct {
 	models    map[string]modelEntry // by full name, e.g. "llama3.2:latest"
 	registry  map[string]bool       // models /api/pull can fetch
 	pullDelay time.Duration
+	offline   bool // the registry cannot be reached: every pull fails
 }
 
 type modelEntry struct {
@@ -69,7 +84,7 @@ func (o *Ollama) AddModel(name string) {
 	name = normalizeName(name)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.models[name] = modelEntry{name: name, size: fakeSize(name), modified: time.Now().UTC().Truncate(time.Second)}
+	o.models[name] = modelEntry{name: name, size: fakeSize(name), modified: time.Now().UTC()}
 }
 
 // SetModels replaces the models the server offers.
@@ -104,6 +119,16 @@ func (o *Ollama) AllowPull(names ...string) {
 	}
 }
 
+// SetOffline makes the server unable to reach its model registry, like an
+// Ollama on a machine without network: every pull fails with the error
+// Ollama gives then (pull model manifest: Get "https://registry.ollama.ai/
+// ...": dial tcp: lookup registry.ollama.ai ...: no such host).
+func (o *Ollama) SetOffline(offline bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.offline = offline
+}
+
 // SetPullDelay sets a pause between pull progress reports.
 func (o *Ollama) SetPullDelay(d time.Duration) {
 	o.mu.Lock()
@@ -130,7 +155,10 @@ func (o *Ollama) handler() http.Handler {
 	mux.HandleFunc("POST /api/pull", o.pull)
 	mux.HandleFunc("DELETE /api/delete", o.delete)
 	mux.HandleFunc("POST /api/chat", o.chat)
-	return mux
+	mux.HandleFunc("GET /v1/models", o.v1Models)
+	mux.HandleFunc("GET /v1/models/{model}", o.v1Model)
+	mux.HandleFunc("POST /v1/chat/completions", o.v1Chat)
+	return ginRouter(mux)
 }
 
 func (o *Ollama) root(w http.ResponseWriter, _ *http.Request) {
@@ -177,51 +205,76 @@ func (o *Ollama) tags(w http.ResponseWriter, _ *http.Request) {
 	for _, n := range o.Models() {
 		m, _ := o.model(n)
 		out.Models = append(out.Models, tag{Name: m.name, Model: m.name, ModifiedAt: m.modified,
-			Size: m.size, Digest: digest(m.name), Details: m.details()})
+			Size: m.size, Digest: strings.TrimPrefix(digest(m.name), "sha256:"), Details: m.details()})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// nameRequest is the body of /api/show, /api/pull and /api/delete.
+// nameRequest is the part of the body of /api/show, /api/pull and
+// /api/delete that names the model.
 type nameRequest struct {
-	Model  string `json:"model"`
-	Name   string `json:"name"` // the older spelling
-	Stream *bool  `json:"stream"`
+	Model string `json:"model"`
+	Name  string `json:"name"` // the older spelling
 }
 
-func decodeName(w http.ResponseWriter, r *http.Request) (nameRequest, bool) {
+// decodeName reads the body of /api/show, /api/pull or /api/delete into
+// typed, the api type Ollama reads it into (so a field of the wrong type is
+// refused in the same words), and returns the model it names: "model", or
+// else "name". On an error it has answered and returns false.
+func decodeName(w http.ResponseWriter, r *http.Request, typed any) (string, bool) {
+	var body json.RawMessage
 	var req nameRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		return req, false
+	err := json.NewDecoder(r.Body).Decode(&body)
+	if err == nil {
+		err = json.Unmarshal(body, typed)
 	}
-	if req.Model == "" {
-		req.Model = req.Name
+	if err == nil {
+		err = json.Unmarshal(body, &req)
 	}
-	if req.Model == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "model is required"})
-		return req, false
+	if err != nil {
+		badBody(w, err)
+		return "", false
 	}
-	return req, true
+	return cmp.Or(req.Model, req.Name), true
 }
+
+// badBody answers a request body Ollama cannot read: "missing request
+// body" when there is none, else the decoder's error.
+func badBody(w http.ResponseWriter, err error) {
+	msg := err.Error()
+	if errors.Is(err, io.EOF) {
+		msg = "missing request body"
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
+}
+
+// validName reports whether Ollama accepts name as a model name.
+func validName(name string) bool { return model.ParseName(name).IsValid() }
 
 func notFound(w http.ResponseWriter, name string) {
 	writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("model '%s' not found", name)})
 }
 
 func (o *Ollama) show(w http.ResponseWriter, r *http.Request) {
-	req, ok := decodeName(w, r)
+	name, ok := decodeName(w, r, &api.ShowRequest{})
 	if !ok {
 		return
 	}
-	m, ok := o.model(req.Model)
+	if name == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "model is required"})
+		return
+	}
+	if !validName(name) {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": model.Unqualified(model.ParseName(name)).Error()})
+		return
+	}
+	m, ok := o.model(name)
 	if !ok {
-		notFound(w, req.Model)
+		notFound(w, name)
 		return
 	}
 	d := m.details()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"license":    "",
 		"modelfile":  "# Modelfile generated by \"ollama show\"\nFROM " + m.name + "\n",
 		"parameters": "stop \"<|im_end|>\"",
 		"template":   "{{ .Prompt }}",
@@ -237,35 +290,49 @@ func (o *Ollama) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o *Ollama) delete(w http.ResponseWriter, r *http.Request) {
-	req, ok := decodeName(w, r)
+	given, ok := decodeName(w, r, &api.DeleteRequest{})
 	if !ok {
 		return
 	}
-	name := normalizeName(req.Model)
+	if !validName(given) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("name %q is invalid", given)})
+		return
+	}
+	name := normalizeName(given)
 	o.mu.Lock()
 	_, found := o.models[name]
 	delete(o.models, name)
 	o.mu.Unlock()
 	if !found {
-		notFound(w, req.Model)
+		notFound(w, given)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
 func (o *Ollama) pull(w http.ResponseWriter, r *http.Request) {
-	req, ok := decodeName(w, r)
+	var req api.PullRequest
+	given, ok := decodeName(w, r, &req)
 	if !ok {
 		return
 	}
-	name := normalizeName(req.Model)
+	if !validName(given) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid model name"})
+		return
+	}
+	name := normalizeName(given)
 	o.mu.Lock()
-	known, delay := o.registry[name], o.pullDelay
+	known, delay, offline := o.registry[name], o.pullDelay, o.offline
 	o.mu.Unlock()
+	failure := "pull model manifest: file does not exist"
+	if offline {
+		known, failure = false, offlinePullError(name)
+	}
 	streamed := req.Stream == nil || *req.Stream
 	if !streamed {
 		if !known {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "pull model manifest: file does not exist"})
+			// Ollama writes this error without a charset.
+			writeJSONAs(w, "application/json", http.StatusInternalServerError, map[string]string{"error": failure})
 			return
 		}
 		o.AddModel(name)
@@ -281,7 +348,7 @@ func (o *Ollama) pull(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known {
-		send(map[string]string{"error": "pull model manifest: file does not exist"})
+		send(map[string]string{"error": failure})
 		return
 	}
 	total, dg := fakeSize(name), digest(name)
@@ -301,6 +368,21 @@ func (o *Ollama) pull(w http.ResponseWriter, r *http.Request) {
 	}
 	o.AddModel(name)
 	send(map[string]string{"status": "success"})
+}
+
+// offlinePullError is Ollama's error for a pull when the registry's host
+// name cannot be resolved.
+func offlinePullError(name string) string {
+	repo, tag, _ := strings.Cut(name, ":")
+	host := "registry.ollama.ai"
+	switch parts := strings.Split(repo, "/"); len(parts) {
+	case 1:
+		repo = "library/" + repo
+	case 3:
+		host, repo = parts[0], parts[1]+"/"+parts[2]
+	}
+	return fmt.Sprintf(`pull model manifest: Get "https://%s/v2/%s/manifests/%s": dial tcp: lookup %s on 127.0.0.53:53: no such host`,
+		host, repo, tag, host)
 }
 
 // digest is a stable, made-up blob digest for a model name.

@@ -2,8 +2,14 @@ package modeltest
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/ollama/ollama/api"
 
 	"factorydesk/backend"
 )
@@ -28,8 +34,8 @@ type ollamaChunk struct {
 	Model              string        `json:"model"`
 	CreatedAt          string        `json:"created_at"`
 	Message            ollamaMessage `json:"message"`
-	DoneReason         string        `json:"done_reason,omitempty"`
 	Done               bool          `json:"done"`
+	DoneReason         string        `json:"done_reason,omitempty"`
 	TotalDuration      int64         `json:"total_duration,omitempty"`
 	LoadDuration       int64         `json:"load_duration,omitempty"`
 	PromptEvalCount    int           `json:"prompt_eval_count,omitempty"`
@@ -42,7 +48,7 @@ func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
 // finalChunk is the last line of an answer: empty or whole content, done,
 // and the metrics.
-func finalChunk(req Request, reply Reply, content string, pieces int, start time.Time) ollamaChunk {
+func finalChunk(req Request, reply Reply, content string, start time.Time) ollamaChunk {
 	total := time.Since(start)
 	return ollamaChunk{
 		Model: req.Model, CreatedAt: now(),
@@ -52,24 +58,93 @@ func finalChunk(req Request, reply Reply, content string, pieces int, start time
 		LoadDuration:       int64(total / 10),
 		PromptEvalCount:    reply.promptTokens(req),
 		PromptEvalDuration: int64(total / 10),
-		EvalCount:          reply.evalTokens(pieces),
+		EvalCount:          reply.evalTokens(),
 		EvalDuration:       int64(total * 8 / 10),
 	}
+}
+
+// errFormat marks a "format" that is neither "json" nor a JSON schema.
+var errFormat = errors.New("invalid format")
+
+// checkOptions refuses options of the wrong type, by Ollama's own rules.
+func checkOptions(in ollamaChatRequest) error {
+	opts := api.DefaultOptions()
+	return opts.FromMap(in.Options)
+}
+
+// checkFormat refuses a format that is neither "json" nor a JSON schema
+// object.
+func checkFormat(in ollamaChatRequest) error {
+	switch f := string(in.Format); {
+	case f == "", f == "null", f == `""`, f == `"json"`, strings.HasPrefix(f, "{"):
+		return nil
+	default:
+		return fmt.Errorf(`%w: %q; expected "json" or a valid JSON Schema object`, errFormat, f)
+	}
+}
+
+// The test server's models can complete and call tools, not think.
+var capabilities = []string{"completion", "tools"}
+
+// loadChunk is Ollama's answer to a chat with no messages: the model is
+// loaded ("load") or, with keep_alive 0, unloaded ("unload"); nothing is
+// generated.
+func loadChunk(model, reason string) ollamaChunk {
+	return ollamaChunk{Model: model, CreatedAt: now(), Message: ollamaMessage{Role: "assistant"},
+		Done: true, DoneReason: reason}
+}
+
+// beforeGenerating returns what Ollama answers, in its order of checks,
+// to a chat for a model it has that it refuses or answers without
+// generating: 0 when it generates an answer.
+func beforeGenerating(in ollamaChatRequest, typed api.ChatRequest, stream bool) (status int, answer any, ctype string) {
+	const jsonType = "application/json; charset=utf-8"
+	fail := func(status int, msg string) (int, any, string) {
+		return status, map[string]string{"error": msg}, jsonType
+	}
+	switch {
+	case len(in.Messages) == 0 && typed.KeepAlive != nil && typed.KeepAlive.Duration == 0:
+		return http.StatusOK, loadChunk(in.Model, "unload"), jsonType
+	case typed.Think != nil && typed.Think.Bool() && !slices.Contains(capabilities, "thinking"):
+		return fail(http.StatusBadRequest, fmt.Sprintf("%q does not support thinking", in.Model))
+	}
+	if err := checkOptions(in); err != nil {
+		return fail(http.StatusInternalServerError, err.Error())
+	}
+	if len(in.Messages) == 0 {
+		return http.StatusOK, loadChunk(in.Model, "load"), jsonType
+	}
+	if err := checkFormat(in); err != nil {
+		status, answer, ctype := fail(http.StatusInternalServerError, err.Error())
+		if stream {
+			ctype = "application/json" // the error comes from inside the stream
+		}
+		return status, answer, ctype
+	}
+	return 0, nil, ""
 }
 
 func (o *Ollama) chat(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var body json.RawMessage
+	var typed api.ChatRequest // what Ollama reads the body into
 	var in ollamaChatRequest
 	err := json.NewDecoder(r.Body).Decode(&body)
+	if err == nil {
+		err = json.Unmarshal(body, &typed)
+	}
 	if err == nil {
 		err = json.Unmarshal(body, &in)
 	}
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		badBody(w, err)
 		return
 	}
-	if in.Model == "" {
+	if typed.TopLogprobs < 0 || typed.TopLogprobs > 20 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "top_logprobs must be between 0 and 20"})
+		return
+	}
+	if !validName(in.Model) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "model is required"})
 		return
 	}
@@ -81,6 +156,11 @@ func (o *Ollama) chat(w http.ResponseWriter, r *http.Request) {
 	if _, ok := o.model(in.Model); !ok {
 		o.record(req)
 		notFound(w, in.Model)
+		return
+	}
+	if status, answer, ctype := beforeGenerating(in, typed, req.Stream); status != 0 {
+		o.record(req)
+		writeJSONAs(w, ctype, status, answer)
 		return
 	}
 	reply := o.next(req)
@@ -113,7 +193,7 @@ func (o *Ollama) chatWhole(w http.ResponseWriter, r *http.Request, req Request, 
 		_, _ = w.Write([]byte("<html>this is not JSON</html>\n"))
 		return
 	}
-	writeJSON(w, http.StatusOK, finalChunk(req, reply, reply.Content, len(pieces), start))
+	writeJSON(w, http.StatusOK, finalChunk(req, reply, reply.Content, start))
 }
 
 // chatStream answers with NDJSON lines, one per piece, then the final line.
@@ -153,6 +233,6 @@ func (o *Ollama) chatStream(w http.ResponseWriter, r *http.Request, req Request,
 			return
 		}
 	}
-	line, _ := json.Marshal(finalChunk(req, reply, "", len(pieces), start))
+	line, _ := json.Marshal(finalChunk(req, reply, "", start))
 	st.write(append(line, '\n'))
 }

@@ -44,6 +44,10 @@ func client(t *testing.T, srv *modeltest.Ollama) *api.Client {
 	return api.NewClient(u, http.DefaultClient)
 }
 
+// hi is a conversation to answer: a chat with no messages only loads the
+// model, as in Ollama.
+var hi = []api.Message{{Role: "user", Content: "hi"}}
+
 func TestOllamaEndpoints(t *testing.T) {
 	srv := modeltest.NewOllama(t)
 	tests := []struct {
@@ -59,7 +63,8 @@ func TestOllamaEndpoints(t *testing.T) {
 		{"chat unknown model", "POST", "/api/chat", `{"model":"x"}`, 404, `{"error":"model 'x' not found"}`},
 		{"chat no model", "POST", "/api/chat", `{}`, 400, `{"error":"model is required"}`},
 		{"chat bad json", "POST", "/api/chat", `{`, 400, `"error"`},
-		{"chat unscripted", "POST", "/api/chat", `{"model":"qwen2.5-coder:7b"}`, 500, `{"error":"no reply scripted"}`},
+		{"chat unscripted", "POST", "/api/chat", `{"model":"qwen2.5-coder:7b","messages":[{"role":"user","content":"hi"}]}`,
+			500, `{"error":"no reply scripted"}`},
 		{"delete unknown", "DELETE", "/api/delete", `{"model":"nope"}`, 404, `{"error":"model 'nope' not found"}`},
 	}
 	for _, tt := range tests {
@@ -69,6 +74,76 @@ func TestOllamaEndpoints(t *testing.T) {
 				t.Errorf("%s %s: %d %s; want %d with %s", tt.method, tt.path, status, body, tt.wantStatus, tt.wantBody)
 			}
 		})
+	}
+}
+
+// TestOllamaAsReal checks answers the real Ollama 0.17.4 gives, taken
+// from one serving a tiny model (.ci/ollama.sh): status, content type and
+// the whole body. None of these calls generates, so no reply is scripted.
+func TestOllamaAsReal(t *testing.T) {
+	srv := modeltest.NewOllama(t)
+	const (
+		apiJSON = "application/json; charset=utf-8" // Ollama's own endpoints
+		v1JSON  = "application/json"                // its OpenAI-compatible ones
+		plain   = "text/plain"
+	)
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		ctype, want              string // want: the body; with "~" first, a prefix of it
+	}{
+		{"chat no body", "POST", "/api/chat", "", 400, apiJSON, `{"error":"missing request body"}`},
+		{"show no body", "POST", "/api/show", "", 400, apiJSON, `{"error":"missing request body"}`},
+		{"pull no body", "POST", "/api/pull", "", 400, apiJSON, `{"error":"missing request body"}`},
+		{"delete no body", "DELETE", "/api/delete", "", 400, apiJSON, `{"error":"missing request body"}`},
+		{"chat field of the wrong type", "POST", "/api/chat", `{"model":"m","stream":"yes"}`, 400, apiJSON,
+			`{"error":"json: cannot unmarshal string into Go struct field ChatRequest.stream of type bool"}`},
+		{"pull field of the wrong type", "POST", "/api/pull", `{"model":"m","stream":"yes"}`, 400, apiJSON,
+			`{"error":"json: cannot unmarshal string into Go struct field PullRequest.stream of type bool"}`},
+		{"chat bad name", "POST", "/api/chat", `{"model":"Bad Name!!"}`, 400, apiJSON, `{"error":"model is required"}`},
+		{"show bad name", "POST", "/api/show", `{"model":"Bad Name!!"}`, 500, apiJSON,
+			`{"error":"unqualified name: registry.ollama.ai/library/Bad Name!!:latest"}`},
+		{"pull no model", "POST", "/api/pull", `{}`, 400, apiJSON, `{"error":"invalid model name"}`},
+		{"delete no model", "DELETE", "/api/delete", `{}`, 400, apiJSON, `{"error":"name \"\" is invalid"}`},
+		{"chat top_logprobs", "POST", "/api/chat", `{"model":"qwen2.5-coder:7b","top_logprobs":30}`, 400, apiJSON,
+			`{"error":"top_logprobs must be between 0 and 20"}`},
+		{"chat load", "POST", "/api/chat", `{"model":"qwen2.5-coder:7b"}`, 200, apiJSON,
+			`~{"model":"qwen2.5-coder:7b","created_at":"`},
+		{"chat load says so", "POST", "/api/chat", `{"model":"qwen2.5-coder:7b","messages":[]}`, 200, apiJSON,
+			`~{"model":"qwen2.5-coder:7b","created_at":"`},
+		{"chat think", "POST", "/api/chat", `{"model":"qwen2.5-coder:7b","think":true,"messages":[{"role":"user","content":"hi"}]}`,
+			400, apiJSON, `{"error":"\"qwen2.5-coder:7b\" does not support thinking"}`},
+		{"unknown path", "GET", "/api/nothing", "", 404, plain, "404 page not found"},
+		{"wrong method", "GET", "/api/chat", "", 405, plain, "405 method not allowed"},
+		{"v1 model", "GET", "/v1/models/qwen2.5-coder:7b", "", 200, v1JSON,
+			`~{"id":"qwen2.5-coder:7b","object":"model","created":`},
+		{"v1 unknown model", "GET", "/v1/models/nosuch", "", 404, v1JSON,
+			`{"error":{"message":"model 'nosuch' not found","type":"api_error","param":null,"code":null}}` + "\n"},
+		{"v1 no messages", "POST", "/v1/chat/completions", `{"model":"qwen2.5-coder:7b"}`, 400, apiJSON,
+			`{"error":{"message":"[] is too short - 'messages'","type":"invalid_request_error","param":null,"code":null}}`},
+		{"v1 field of the wrong type", "POST", "/v1/chat/completions",
+			`{"model":"qwen2.5-coder:7b","temperature":"hot","messages":[{"role":"user","content":"hi"}]}`, 400, apiJSON,
+			`{"error":{"message":"json: cannot unmarshal string into Go struct field ChatCompletionRequest.temperature of type float64",` +
+				`"type":"invalid_request_error","param":null,"code":null}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, ctype, body := call(t, tt.method, srv.URL()+tt.path, tt.body)
+			want, prefix := strings.CutPrefix(tt.want, "~")
+			ok := body == want || (prefix && strings.HasPrefix(body, want))
+			if status != tt.status || ctype != tt.ctype || !ok {
+				t.Errorf("%s %s: %d %q %s\nwant %d %q %s", tt.method, tt.path, status, ctype, body, tt.status, tt.ctype, tt.want)
+			}
+		})
+	}
+	for _, tt := range []struct{ body, reason string }{
+		{`{"model":"qwen2.5-coder:7b"}`, "load"},
+		{`{"model":"qwen2.5-coder:7b","keep_alive":0}`, "unload"},
+	} {
+		_, _, body := call(t, "POST", srv.URL()+"/api/chat", tt.body)
+		if !strings.HasSuffix(body, `"message":{"role":"assistant","content":""},"done":true,"done_reason":"`+tt.reason+`"}`) {
+			t.Errorf("chat %s = %s, want done_reason %s and nothing else", tt.body, body, tt.reason)
+		}
 	}
 }
 
@@ -142,7 +217,7 @@ func TestScriptOrder(t *testing.T) {
 	c := client(t, srv)
 	for _, want := range []string{"first", "second", "from responder", "from responder"} {
 		var sb strings.Builder
-		err := c.Chat(t.Context(), &api.ChatRequest{Model: modeltest.DefaultModel},
+		err := c.Chat(t.Context(), &api.ChatRequest{Model: modeltest.DefaultModel, Messages: hi},
 			func(r api.ChatResponse) error { sb.WriteString(r.Message.Content); return nil })
 		if err != nil || sb.String() != want {
 			t.Errorf("got %q, %v; want %q", sb.String(), err, want)
@@ -181,7 +256,7 @@ func TestOllamaServerStandalone(t *testing.T) {
 	srv.Enqueue(modeltest.Reply{Stall: true}) // held open until Close
 	done := make(chan error, 1)
 	go func() {
-		done <- client(t, srv).Chat(context.Background(), &api.ChatRequest{Model: modeltest.DefaultModel},
+		done <- client(t, srv).Chat(context.Background(), &api.ChatRequest{Model: modeltest.DefaultModel, Messages: hi},
 			func(api.ChatResponse) error { return nil })
 	}()
 	if status, _, _ := call(t, "GET", srv.URL()+"/", ""); status != 200 {

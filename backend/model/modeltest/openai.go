@@ -108,11 +108,28 @@ func openAIError(w http.ResponseWriter, status int, msg, typ, code string) {
 			typ = "server_error"
 		}
 	}
+	writeV1JSON(w, status, v1ErrorBody(msg, typ, code))
+}
+
+// v1Error is an error in OpenAI's shape, its fields in OpenAI's order.
+type v1Error struct {
+	Error v1ErrorDetail `json:"error"`
+}
+
+type v1ErrorDetail struct {
+	Message string `json:"message"`
+	Type    string `json:"type"`
+	Param   any    `json:"param"` // always null here
+	Code    any    `json:"code"`  // a string, or null
+}
+
+// v1ErrorBody is an error in OpenAI's shape; an empty code is null.
+func v1ErrorBody(msg, typ, code string) v1Error {
 	var c any
 	if code != "" {
 		c = code
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c}})
+	return v1Error{v1ErrorDetail{Message: msg, Type: typ, Code: c}}
 }
 
 func (o *OpenAI) authorized(h http.HandlerFunc) http.HandlerFunc {
@@ -161,7 +178,7 @@ func (o *OpenAI) list(w http.ResponseWriter, _ *http.Request) {
 	}
 	o.mu.Unlock()
 	sort.Slice(out.Data, func(i, j int) bool { return out.Data[i].ID < out.Data[j].ID })
-	writeJSON(w, http.StatusOK, out)
+	writeV1JSON(w, http.StatusOK, out)
 }
 
 // openAIChatRequest is the part of a chat completions body the server reads.
@@ -185,36 +202,9 @@ var samplingFields = []string{"temperature", "seed", "top_p", "max_tokens", "max
 	"stop", "presence_penalty", "frequency_penalty", "n"}
 
 func (o *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	var body json.RawMessage
-	var in openAIChatRequest
-	var fields map[string]any
-	err := json.NewDecoder(r.Body).Decode(&body)
-	if err == nil {
-		err = json.Unmarshal(body, &in)
-	}
-	if err == nil {
-		err = json.Unmarshal(body, &fields)
-	}
-	if err != nil {
-		openAIError(w, http.StatusBadRequest, "We could not parse the JSON body of your request: "+err.Error(), "", "")
+	in, req, ok := decodeV1Chat(w, r, flavorOpenAI)
+	if !ok {
 		return
-	}
-	if in.Model == "" {
-		openAIError(w, http.StatusBadRequest, "you must provide a model parameter", "", "")
-		return
-	}
-	req := Request{Model: in.Model, Messages: in.Messages, Stream: in.Stream, Body: body}
-	if rf := in.ResponseFormat; rf != nil && rf.JSONSchema != nil {
-		req.Format = rf.JSONSchema.Schema
-	}
-	for _, k := range samplingFields {
-		if v, ok := fields[k]; ok {
-			if req.Options == nil {
-				req.Options = map[string]any{}
-			}
-			req.Options[k] = v
-		}
 	}
 	o.mu.Lock()
 	_, known := o.models[in.Model]
@@ -229,8 +219,69 @@ func (o *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 		openAIError(w, reply.Status, reply.errorText(), "", "")
 		return
 	}
+	answerV1(w, r, in, req, reply, flavorOpenAI, o.done)
+}
+
+// v1Flavor is whose OpenAI-compatible endpoint a server imitates.
+type v1Flavor int
+
+const (
+	flavorOpenAI v1Flavor = iota // OpenAI's own API
+	flavorOllama                 // Ollama's /v1 endpoints
+)
+
+// decodeV1Chat reads a chat completions body; on an error it has answered
+// and returns false.
+func decodeV1Chat(w http.ResponseWriter, r *http.Request, flavor v1Flavor) (openAIChatRequest, Request, bool) {
+	var body json.RawMessage
+	var in openAIChatRequest
+	var fields map[string]any
+	err := json.NewDecoder(r.Body).Decode(&body)
+	if err == nil && flavor == flavorOllama {
+		err = checkOllamaV1(body)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &in)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &fields)
+	}
+	if err != nil {
+		if flavor == flavorOllama {
+			// Ollama's /v1 layer refuses it before its chat handler sees it.
+			writeJSON(w, http.StatusBadRequest, v1ErrorBody(err.Error(), "invalid_request_error", ""))
+			return in, Request{}, false
+		}
+		openAIError(w, http.StatusBadRequest, "We could not parse the JSON body of your request: "+err.Error(), "", "")
+		return in, Request{}, false
+	}
+	if in.Model == "" {
+		if flavor == flavorOllama {
+			writeV1JSON(w, http.StatusBadRequest, v1ErrorBody("model is required", "api_error", ""))
+			return in, Request{}, false
+		}
+		openAIError(w, http.StatusBadRequest, "you must provide a model parameter", "", "")
+		return in, Request{}, false
+	}
+	req := Request{Model: in.Model, Messages: in.Messages, Stream: in.Stream, Body: body}
+	if rf := in.ResponseFormat; rf != nil && rf.JSONSchema != nil {
+		req.Format = rf.JSONSchema.Schema
+	}
+	for _, k := range samplingFields {
+		if v, ok := fields[k]; ok {
+			if req.Options == nil {
+				req.Options = map[string]any{}
+			}
+			req.Options[k] = v
+		}
+	}
+	return in, req, true
+}
+
+// answerV1 answers a chat completions call with its scripted reply.
+func answerV1(w http.ResponseWriter, r *http.Request, in openAIChatRequest, req Request, reply Reply, flavor v1Flavor, done <-chan struct{}) {
 	usage := in.StreamOptions != nil && in.StreamOptions.IncludeUsage
-	c := completion{o: o, w: w, r: r, req: req, reply: reply, start: start, usage: usage}
+	c := completion{flavor: flavor, done: done, w: w, r: r, req: req, reply: reply, start: time.Now(), usage: usage}
 	if !req.Stream {
 		c.whole()
 		return

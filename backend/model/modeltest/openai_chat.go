@@ -3,19 +3,22 @@ package modeltest
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"time"
 )
 
 // completion answers one chat completions call.
 type completion struct {
-	o     *OpenAI
-	w     http.ResponseWriter
-	r     *http.Request
-	req   Request
-	reply Reply
-	start time.Time
-	usage bool // stream_options.include_usage
+	flavor v1Flavor
+	done   <-chan struct{} // closed when the server closes
+	w      http.ResponseWriter
+	r      *http.Request
+	req    Request
+	reply  Reply
+	start  time.Time
+	usage  bool // stream_options.include_usage
+	id     string
 }
 
 type openAIUsage struct {
@@ -29,6 +32,7 @@ type openAIDelta struct {
 	Content *string `json:"content,omitempty"`
 }
 
+// openAIChoice is a choice as OpenAI writes it, logprobs null included.
 type openAIChoice struct {
 	Index        int          `json:"index"`
 	Delta        *openAIDelta `json:"delta,omitempty"`
@@ -37,39 +41,65 @@ type openAIChoice struct {
 	FinishReason *string      `json:"finish_reason"`
 }
 
+// ollamaV1Choice is a choice as Ollama's /v1 writes it: no logprobs key.
+type ollamaV1Choice struct {
+	Index        int          `json:"index"`
+	Delta        *openAIDelta `json:"delta,omitempty"`
+	Message      *openAIDelta `json:"message,omitempty"`
+	FinishReason *string      `json:"finish_reason"`
+}
+
 type openAIChunk struct {
-	ID                string         `json:"id"`
-	Object            string         `json:"object"`
-	Created           int64          `json:"created"`
-	Model             string         `json:"model"`
-	SystemFingerprint string         `json:"system_fingerprint"`
-	Choices           []openAIChoice `json:"choices"`
-	Usage             *openAIUsage   `json:"usage,omitempty"`
+	ID                string       `json:"id"`
+	Object            string       `json:"object"`
+	Created           int64        `json:"created"`
+	Model             string       `json:"model"`
+	SystemFingerprint string       `json:"system_fingerprint"`
+	Choices           any          `json:"choices"`
+	Usage             *openAIUsage `json:"usage,omitempty"`
 }
 
-func (c *completion) chunk(object string, choices ...openAIChoice) openAIChunk {
-	if choices == nil {
-		choices = []openAIChoice{}
+// chunk is one completion object; a nil delta and message make a chunk
+// with no choices (the usage chunk).
+func (c *completion) chunk(object string, delta, message *openAIDelta, finish *string) openAIChunk {
+	if c.id == "" {
+		c.id = fmt.Sprintf("chatcmpl-%d", c.start.UnixNano())
+		if c.flavor == flavorOllama {
+			c.id = fmt.Sprintf("chatcmpl-%d", rand.IntN(1000))
+		}
 	}
-	return openAIChunk{ID: fmt.Sprintf("chatcmpl-%d", c.start.UnixNano()), Object: object,
-		Created: c.start.Unix(), Model: c.req.Model, SystemFingerprint: "fp_modeltest", Choices: choices}
+	out := openAIChunk{ID: c.id, Object: object, Created: c.start.Unix(), Model: c.req.Model,
+		SystemFingerprint: "fp_modeltest", Choices: []openAIChoice{}}
+	if c.flavor == flavorOllama {
+		out.SystemFingerprint = "fp_ollama"
+		out.Choices = []ollamaV1Choice{}
+	}
+	if delta == nil && message == nil {
+		return out
+	}
+	if c.flavor == flavorOllama {
+		out.Choices = []ollamaV1Choice{{Delta: delta, Message: message, FinishReason: finish}}
+	} else {
+		out.Choices = []openAIChoice{{Delta: delta, Message: message, FinishReason: finish}}
+	}
+	return out
 }
 
-func (c *completion) usageOf(pieces int) *openAIUsage {
-	p, e := c.reply.promptTokens(c.req), c.reply.evalTokens(pieces)
+func (c *completion) usageOf() *openAIUsage {
+	p, e := c.reply.promptTokens(c.req), c.reply.evalTokens()
 	return &openAIUsage{PromptTokens: p, CompletionTokens: e, TotalTokens: p + e}
 }
 
 // whole answers with one chat.completion object ("stream": false).
 func (c *completion) whole() {
 	pieces := c.reply.pieces()
-	if !wait(c.reply.FirstDelay+time.Duration(len(pieces))*c.reply.Delay, c.o.done) {
+	if !wait(c.reply.FirstDelay+time.Duration(len(pieces))*c.reply.Delay, c.done) {
 		return
 	}
 	switch {
 	case c.reply.Stall:
 		newStreamer(c.w, "application/json")
-		hold(c.r, c.o.done)
+		hold(c.r, c.done)
 		return
 	case c.reply.CutAfter > 0:
 		abort()
@@ -79,16 +109,15 @@ func (c *completion) whole() {
 		return
 	}
 	content, reason := c.reply.Content, c.reply.doneReason()
-	out := c.chunk("chat.completion", openAIChoice{
-		Message:      &openAIDelta{Role: "assistant", Content: &content},
-		FinishReason: &reason,
-	})
-	out.Usage = c.usageOf(len(pieces))
-	writeJSON(c.w, http.StatusOK, out)
+	out := c.chunk("chat.completion", nil, &openAIDelta{Role: "assistant", Content: &content}, &reason)
+	out.Usage = c.usageOf()
+	writeV1JSON(c.w, http.StatusOK, out)
 }
 
-// stream answers with server-sent events: a role chunk, one chunk per piece,
-// a finish chunk, a usage chunk when asked for, and [DONE].
+// stream answers with server-sent events: one chunk per piece, a finish
+// chunk, a usage chunk when asked for, and [DONE]. OpenAI opens with a
+// chunk holding only the role and names the role there only; Ollama names
+// it in every chunk, the finishing one included.
 func (c *completion) stream() {
 	pieces := c.reply.pieces()
 	stopAt := -1
@@ -97,19 +126,23 @@ func (c *completion) stream() {
 	} else if c.reply.Stall {
 		stopAt = 0
 	}
-	st := newStreamer(c.w, "text/event-stream; charset=utf-8")
+	ctype, role := "text/event-stream; charset=utf-8", ""
+	if c.flavor == flavorOllama {
+		ctype, role = "text/event-stream", "assistant"
+	}
+	st := newStreamer(c.w, ctype)
 	send := func(v any) bool {
 		b, _ := json.Marshal(v)
 		return st.write(fmt.Appendf(nil, "data: %s\n\n", b))
 	}
 	empty := ""
-	if !send(c.chunk("chat.completion.chunk", openAIChoice{Delta: &openAIDelta{Role: "assistant", Content: &empty}})) {
+	if c.flavor == flavorOpenAI && !send(c.chunk("chat.completion.chunk", &openAIDelta{Role: "assistant", Content: &empty}, nil, nil)) {
 		return
 	}
 	for i := 0; i <= len(pieces); i++ {
 		if i == stopAt || (i == len(pieces) && stopAt > len(pieces)) {
 			if c.reply.Stall {
-				hold(c.r, c.o.done)
+				hold(c.r, c.done)
 				return
 			}
 			abort()
@@ -121,23 +154,27 @@ func (c *completion) stream() {
 		if i == 0 {
 			d += c.reply.FirstDelay
 		}
-		if !wait(d, c.o.done) {
+		if !wait(d, c.done) {
 			return
 		}
 		if c.reply.Garbage && i == len(pieces)/2 && !st.write([]byte("data: this is not JSON\n\n")) {
 			return
 		}
-		if !send(c.chunk("chat.completion.chunk", openAIChoice{Delta: &openAIDelta{Content: &pieces[i]}})) {
+		if !send(c.chunk("chat.completion.chunk", &openAIDelta{Role: role, Content: &pieces[i]}, nil, nil)) {
 			return
 		}
 	}
 	reason := c.reply.doneReason()
-	if !send(c.chunk("chat.completion.chunk", openAIChoice{Delta: &openAIDelta{}, FinishReason: &reason})) {
+	final := &openAIDelta{}
+	if c.flavor == flavorOllama {
+		final = &openAIDelta{Role: role, Content: &empty}
+	}
+	if !send(c.chunk("chat.completion.chunk", final, nil, &reason)) {
 		return
 	}
 	if c.usage {
-		u := c.chunk("chat.completion.chunk")
-		u.Usage = c.usageOf(len(pieces))
+		u := c.chunk("chat.completion.chunk", nil, nil, nil)
+		u.Usage = c.usageOf()
 		if !send(u) {
 			return
 		}

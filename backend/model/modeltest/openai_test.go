@@ -75,7 +75,7 @@ func TestOpenAIEndpoints(t *testing.T) {
 		{"whole answer usage", "POST", "/chat/completions", `{"model":"gpt-4o-mini"}`, 200,
 			`"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}`},
 		{"unknown model", "POST", "/chat/completions", `{"model":"gpt-9"}`, 404,
-			`{"error":{"code":"model_not_found","message":"The model ` + "`gpt-9`" + ` does not exist or you do not have access to it.","param":null,"type":"invalid_request_error"}}`},
+			`{"error":{"message":"The model ` + "`gpt-9`" + ` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}`},
 		{"no model", "POST", "/chat/completions", `{}`, 400, `"type":"invalid_request_error"`},
 	}
 	for _, tt := range tests {

@@ -53,9 +53,12 @@ type Reply struct {
 	// Stall stops sending after CutAfter pieces (headers only when 0) and
 	// holds the connection open until the client gives up.
 	Stall        bool
-	PromptTokens int    // tokens reported for the prompt (default: about one per 4 bytes)
-	EvalTokens   int    // tokens reported for the answer (default: the number of pieces)
-	DoneReason   string // "stop" unless set
+	PromptTokens int // tokens reported for the prompt (default: about one per 4 bytes)
+	// EvalTokens is the number of tokens reported for the answer. As in
+	// Ollama, it counts tokens, not the pieces streamed (a piece may hold
+	// several tokens); the default is about one per 4 bytes of Content.
+	EvalTokens int
+	DoneReason string // "stop" unless set
 }
 
 // FilesAnswer returns a JSON answer in the factory's structured output
@@ -169,11 +172,18 @@ func (r Reply) promptTokens(req Request) int {
 }
 
 // evalTokens is the reported answer size.
-func (r Reply) evalTokens(pieces int) int {
+func (r Reply) evalTokens() int {
 	if r.EvalTokens > 0 {
 		return r.EvalTokens
 	}
-	return pieces
+	return EstimateTokens(r.Content)
+}
+
+// EstimateTokens is the token count the servers report for a text when the
+// reply does not set one: about one token per 4 bytes, at least one for a
+// text that is not empty.
+func EstimateTokens(s string) int {
+	return (len(s) + 3) / 4
 }
 
 // doneReason is the reported reason the answer ended.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,9 +80,27 @@ func mustStart(t testing.TB, s *httpServer, h http.Handler) {
 	})
 }
 
-// writeJSON answers with status and v as JSON, as Ollama's server does.
+// writeJSON answers with status and v as JSON, as Ollama's /api endpoints
+// do: a charset in the content type, no newline after the object.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeJSONAs(w, "application/json; charset=utf-8", status, v)
+}
+
+// writeJSONAs answers with status and v as JSON with no newline after it.
+func writeJSONAs(w http.ResponseWriter, contentType string, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // the test server only sends values that marshal
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(b) // the client is gone if this fails
+}
+
+// writeV1JSON answers with status and v as JSON, as the OpenAI-compatible
+// endpoints do: no charset, a newline after the object.
+func writeV1JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client is gone if this fails
 }
@@ -120,4 +139,34 @@ func hold(r *http.Request, done <-chan struct{}) {
 	case <-r.Context().Done():
 	case <-done:
 	}
+}
+
+// ginRouter serves mux and answers what it has no route for as Ollama's
+// router (gin) does: "404 page not found", or "405 method not allowed" with
+// an Allow header when the path has routes for other methods; text/plain
+// with no charset and no newline.
+func ginRouter(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			other := r.Clone(r.Context())
+			other.Method = m
+			if _, pattern := mux.Handler(other); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		if len(allow) == 0 {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte("404 page not found"))
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = w.Write([]byte("405 method not allowed"))
+	})
 }

@@ -273,6 +273,11 @@ func (p *Provider) Pull(ctx context.Context, model string, progress func(backend
 		return e
 	}
 	msg := err.Error()
+	if registryUnreachable(msg) {
+		return backend.WrapError(backend.EUNAVAILABLE, err,
+			"%s cannot reach its model registry to pull %q (offline? pull it where there is network, or copy the model into the server's OLLAMA_MODELS)",
+			p.server(), model)
+	}
 	if strings.Contains(msg, "file does not exist") || strings.Contains(msg, "not found") {
 		return backend.WrapError(backend.ENOTFOUND, err,
 			"model %q not found in the registry (check the name and tag, e.g. qwen2.5-coder:7b)", model)
@@ -281,6 +286,19 @@ func (p *Provider) Pull(ctx context.Context, model string, progress func(backend
 		return backend.WrapError(backend.EINTERNAL, err, "pull of %q from %s ended before it finished", model, p.server())
 	}
 	return backend.WrapError(backend.EINTERNAL, err, "pull of %q failed at %s", model, p.server())
+}
+
+// registryUnreachable reports whether a pull's error says the server could
+// not connect to its registry at all (no network, no DNS, a proxy that is
+// down), rather than that the registry refused the name.
+func registryUnreachable(msg string) bool {
+	for _, s := range []string{"no such host", "dial tcp", "proxyconnect", "connection refused",
+		"network is unreachable", "i/o timeout", "TLS handshake timeout", "no route to host"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Delete removes a model from the server.

@@ -59,8 +59,10 @@ func TestChatStreams(t *testing.T) {
 	}{
 		{"five chunks", modeltest.Reply{Content: answer, Chunks: 5, PromptTokens: 31, EvalTokens: 17}, 5, 31, 17},
 		{"one chunk", modeltest.Reply{Content: answer, Chunks: 1, PromptTokens: 3, EvalTokens: 1}, 1, 3, 1},
-		{"default chunking", modeltest.Reply{Content: "0123456789abcdef", PromptTokens: 2}, 2, 2, 2},
-		{"unicode pieces", modeltest.Reply{Content: "héllo wörld ✓", Chunks: 13, PromptTokens: 1}, 13, 1, 13},
+		// Without EvalTokens the server counts about a token per 4 bytes,
+		// however the answer is streamed, as Ollama counts tokens, not chunks.
+		{"default chunking", modeltest.Reply{Content: "0123456789abcdef", PromptTokens: 2}, 2, 2, 4},
+		{"unicode pieces", modeltest.Reply{Content: "héllo wörld ✓", Chunks: 13, PromptTokens: 1}, 13, 1, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,6 +256,23 @@ func TestPull(t *testing.T) {
 		assertError(t, err, backend.ENOTFOUND, `model "no-such-model" not found in the registry`)
 		if !strings.Contains(err.Error(), "pull model manifest: file does not exist") {
 			t.Errorf("error %v lacks the server's reason", err)
+		}
+	})
+	t.Run("registry unreachable", func(t *testing.T) {
+		offline := modeltest.NewOllama(t)
+		offline.SetOffline(true)
+		offline.AllowPull("llama3.2:1b")
+		var statuses []string
+		err := newProvider(t, offline).Pull(t.Context(), "llama3.2:1b", func(pp backend.PullProgress) {
+			statuses = append(statuses, pp.Status)
+		})
+		assertError(t, err, backend.EUNAVAILABLE,
+			"ollama at "+offline.URL()+` cannot reach its model registry to pull "llama3.2:1b" (offline?`)
+		if !strings.Contains(err.Error(), "lookup registry.ollama.ai") || !reflect.DeepEqual(statuses, []string{"pulling manifest"}) {
+			t.Errorf("error %v after %q: want the server's reason after its first status", err, statuses)
+		}
+		if got := offline.Models(); !reflect.DeepEqual(got, []string{modeltest.DefaultModel}) {
+			t.Errorf("models after a failed pull %v", got)
 		}
 	})
 	t.Run("server down", func(t *testing.T) {

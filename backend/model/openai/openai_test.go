@@ -55,7 +55,7 @@ func TestChatStreams(t *testing.T) {
 	}{
 		{"five chunks", modeltest.Reply{Content: answer, Chunks: 5, PromptTokens: 31, EvalTokens: 17}, 5, 31, 17, "stop"},
 		{"one chunk", modeltest.Reply{Content: answer, Chunks: 1, PromptTokens: 3, EvalTokens: 1}, 1, 3, 1, "stop"},
-		{"length limit", modeltest.Reply{Content: "partial", Chunks: 7, PromptTokens: 2, DoneReason: "length"}, 7, 2, 7, "length"},
+		{"length limit", modeltest.Reply{Content: "partial", Chunks: 7, PromptTokens: 2, DoneReason: "length"}, 7, 2, 2, "length"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -403,3 +403,44 @@ func TestNeverEnd(t *testing.T) {
 		})
 	}
 }
+
+func TestSuppressedTokens(t *testing.T) {
+	tokens, _, _ := gguf.Vocab()
+	id := func(tok string) uint64 {
+		for i, s := range tokens {
+			if s == tok {
+				return uint64(i)
+			}
+		}
+		t.Fatalf("no token %q", tok)
+		return 0
+	}
+	endless := gguf.TinyLlama()
+	endless.NeverQuote = true
+	tests := []struct {
+		name string
+		cfg  gguf.LlamaConfig
+		want map[string]float32 // output weight of dimension 0, by token
+	}{
+		{"never end", gguf.TinyLlama(), map[string]float32{"</s>": -2, `"`: 0, "<0x22>": 0, "a": 0}},
+		{"never quote", endless, map[string]float32{"</s>": -2, `"`: -2, "<0x22>": -2, "a": 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := gguf.NewLlama(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := f.Tensors[len(f.Tensors)-1]
+			if out.Name != "output.weight" {
+				t.Fatalf("last tensor is %s", out.Name)
+			}
+			n := out.Shape[0]
+			for tok, want := range tt.want {
+				if got := out.Data[id(tok)*n]; got != want {
+					t.Errorf("token %q: dimension 0 weighs %v, want %v", tok, got, want)
+				}
+			}
+		})
+	}
+}

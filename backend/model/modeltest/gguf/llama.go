@@ -40,6 +40,12 @@ type LlamaConfig struct {
 	// format an answer runs to num_predict; with a format the grammar
 	// still ends it once the JSON is complete.
 	NeverEnd bool
+	// NeverQuote keeps the double quote (the token `"` and the byte token
+	// <0x22>) as far down as NeverEnd keeps the end token. Under a JSON
+	// format the first string the grammar opens then never closes, so an
+	// answer runs until num_predict or until the client goes away: a
+	// model that is reliably still generating.
+	NeverQuote bool
 }
 
 // TinyLlama is the configuration of the tiny test model: about 86K
@@ -129,8 +135,15 @@ func NewLlama(cfg LlamaConfig) (*File, error) {
 		onesTensor("output_norm.weight", n),
 		randomTensor(r, "output.weight", n, v),
 	)
+	var suppressed []int
 	if cfg.NeverEnd {
-		suppressEOS(f, n)
+		suppressed = append(suppressed, EOSID)
+	}
+	if cfg.NeverQuote {
+		suppressed = append(suppressed, tokenID(tokens, `"`), tokenID(tokens, "<0x22>"))
+	}
+	if len(suppressed) > 0 {
+		suppress(f, n, suppressed)
 	}
 	return f, nil
 }
@@ -164,15 +177,25 @@ func llamaMetadata(cfg LlamaConfig, tokens []string, scores []float32, types []i
 	}
 }
 
+// tokenID returns the id of tok in tokens; tok must be there.
+func tokenID(tokens []string, tok string) int {
+	for i, t := range tokens {
+		if t == tok {
+			return i
+		}
+	}
+	panic("gguf: token " + tok + " not in the vocabulary")
+}
+
 // eosBias is the constant of the residual stream's first dimension.
 const eosBias = 8
 
-// suppressEOS makes the first dimension of the residual stream a constant:
+// suppress makes the first dimension of the residual stream a constant:
 // every token embedding starts with eosBias, no block reads it or writes to
 // it. After the final norm it is a large positive number, which only the
-// end-of-sequence token weighs, negatively. The other embedding dimensions
-// are scaled to unit variance so the constant does not drown them.
-func suppressEOS(f *File, n uint64) {
+// suppressed tokens weigh, negatively. The other embedding dimensions are
+// scaled to unit variance so the constant does not drown them.
+func suppress(f *File, n uint64, ids []int) {
 	for i := range f.Tensors {
 		t := &f.Tensors[i]
 		in := t.Shape[0]
@@ -197,7 +220,9 @@ func suppressEOS(f *File, n uint64) {
 			for tok := uint64(0); tok < t.Shape[1]; tok++ {
 				t.Data[tok*n] = 0
 			}
-			t.Data[EOSID*n] = -2
+			for _, id := range ids {
+				t.Data[uint64(id)*n] = -2
+			}
 		}
 	}
 }

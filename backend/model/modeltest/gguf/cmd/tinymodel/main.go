@@ -28,6 +28,7 @@ func run(args []string) error {
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the random weights")
 	fs.IntVar(&cfg.Blocks, "blocks", cfg.Blocks, "transformer blocks")
 	fs.IntVar(&cfg.Context, "context", cfg.Context, "context length")
+	fs.BoolVar(&cfg.NeverQuote, "never-quote", false, "never close a string: under a JSON format answers never end")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
