@@ -2,7 +2,7 @@ import { Background, Controls, ReactFlow, useReactFlow, useStore, type Edge } fr
 import "@xyflow/react/dist/style.css";
 import { useEffect, useMemo, useState } from "react";
 import { layoutSteps } from "../lib/elk";
-import { edges, fallbackLayout, layoutKey, type GraphStep, type Point } from "../lib/graph";
+import { ELK_MAX_STEPS, edges, fallbackLayout, layoutKey, type GraphStep, type Point } from "../lib/graph";
 import { StepNode, type StepFlowNode } from "./StepNode";
 
 // Declared once at module scope so React Flow never sees a new object.
@@ -14,11 +14,16 @@ interface Props {
   onSelect?: (id: string) => void;
 }
 
-/** useLayout lays steps out with ELK, using a layered fallback until it answers. */
+/**
+ * useLayout lays steps out with ELK, using a layered fallback until it
+ * answers; a graph larger than ELK_MAX_STEPS keeps the fallback.
+ */
 function useLayout(steps: GraphStep[]): { pos: Record<string, Point>; ready: boolean } {
   const key = layoutKey(steps);
+  const large = steps.length > ELK_MAX_STEPS;
   const [layout, setLayout] = useState<{ key: string; pos: Record<string, Point> }>();
   useEffect(() => {
+    if (large) return;
     let live = true;
     layoutSteps(steps).then(
       (pos) => live && setLayout({ key, pos }),
@@ -28,10 +33,10 @@ function useLayout(steps: GraphStep[]): { pos: Record<string, Point>; ready: boo
       live = false;
     };
     // Re-layout only when the graph's shape changes.
-  }, [key]);
-  const ready = layout?.key === key;
-  const pos = useMemo(() => (ready && layout ? layout.pos : fallbackLayout(steps)), [ready, layout, steps]);
-  return { pos, ready };
+  }, [key, large]);
+  const elk = !large && layout?.key === key;
+  const pos = useMemo(() => (elk && layout ? layout.pos : fallbackLayout(steps)), [elk, layout, steps]);
+  return { pos, ready: elk || large };
 }
 
 /** AutoFit refits the view when the canvas is resized, e.g. when the step panel opens. */

@@ -52,6 +52,22 @@ describe("layout", () => {
     expect(p["tests"]!.x).toBe(p["pipeline"]!.x);
     expect(p["tests"]!.y).not.toBe(p["pipeline"]!.y);
   });
+  it("fallback orders a column by the rows of its needs", () => {
+    const g = (id: string, needs: string[] = []): GraphStep => ({ ...steps[0]!, id, needs });
+    // b2 needs a0 (row 0), b1 needs a2 (row 2): b2 goes above b1.
+    const p = fallbackLayout([g("a0"), g("a1"), g("a2"), g("b1", ["a2"]), g("b2", ["a0"])]);
+    expect(p["b2"]!.y).toBeLessThan(p["b1"]!.y);
+    expect(p["b2"]!.y).toBe(p["a0"]!.y);
+  });
+  it("lays out a thousand steps at once, every edge pointing right", () => {
+    const big: GraphStep[] = [];
+    for (let l = 0; l < 50; l++)
+      for (let w = 0; w < 20; w++) big.push({ ...steps[0]!, id: `l${l}w${w}`, needs: l > 0 ? [`l${l - 1}w${(w * 7) % 20}`] : [] });
+    const p = fallbackLayout(big);
+    expect(Object.keys(p)).toHaveLength(1000);
+    for (const e of edges(big)) expect(p[e.target]!.x).toBeGreaterThan(p[e.source]!.x);
+    expect(new Set(Object.values(p).map((q) => `${q.x},${q.y}`)).size).toBe(1000);
+  });
   it("ELK layered layout keeps edges pointing right", async () => {
     const out = positionsFromElk(await new ELK().layout(elkInput(steps)));
     expect(Object.keys(out).sort()).toEqual(["code", "design", "pipeline", "tests"]);

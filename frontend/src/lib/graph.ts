@@ -117,17 +117,36 @@ export function levels(steps: readonly GraphStep[]): Record<string, number> {
   return depth;
 }
 
-/** fallbackLayout places steps in columns by depth, used until ELK answers. */
+/**
+ * ELK_MAX_STEPS is the largest graph ELK lays out. ELK's layered algorithm
+ * takes seconds on a thousand steps; beyond this size the columns of
+ * fallbackLayout are the layout, drawn at once.
+ */
+export const ELK_MAX_STEPS = 300;
+
+/**
+ * fallbackLayout places steps in columns by depth, used until ELK answers
+ * and as the layout of graphs too large for ELK. Within a column, steps are
+ * ordered by the mean row of their needs (one barycenter pass), which keeps
+ * most edges short and uncrossed.
+ */
 export function fallbackLayout(steps: readonly GraphStep[]): Record<string, Point> {
   const lv = levels(steps);
-  const rows: Record<number, number> = {};
+  const columns: GraphStep[][] = [];
+  for (const s of steps) (columns[lv[s.id] ?? 0] ??= []).push(s);
+  const row: Record<string, number> = {};
   const out: Record<string, Point> = {};
-  for (const s of steps) {
-    const col = lv[s.id] ?? 0;
-    const row = rows[col] ?? 0;
-    rows[col] = row + 1;
-    out[s.id] = { x: col * (NODE_WIDTH + 60), y: row * (NODE_HEIGHT + 30) };
-  }
+  columns.forEach((col, c) => {
+    const weight = (s: GraphStep, i: number): number => {
+      const rows = s.needs.map((n) => row[n]).filter((r): r is number => r !== undefined);
+      return rows.length > 0 ? rows.reduce((a, b) => a + b, 0) / rows.length : i;
+    };
+    const order = col.map((s, i) => ({ s, w: weight(s, i), i })).sort((a, b) => a.w - b.w || a.i - b.i);
+    order.forEach(({ s }, r) => {
+      row[s.id] = r;
+      out[s.id] = { x: c * (NODE_WIDTH + 60), y: r * (NODE_HEIGHT + 30) };
+    });
+  });
   return out;
 }
 
