@@ -5,14 +5,19 @@ import { useRoute } from "./hooks/route";
 import { useEventFeed, useShortcuts } from "./hooks/shell";
 import { navKey, type Route } from "./lib/route";
 import { useUI } from "./store/ui";
-import { BlueprintsView, BlueprintView } from "./views/BlueprintsView";
 import { CompareView } from "./views/CompareView";
 import { DriftView } from "./views/DriftView";
 import { ModelsView } from "./views/ModelsView";
 import { RunsView } from "./views/RunsView";
-import { RunView } from "./views/RunView";
 import { SettingsView } from "./views/SettingsView";
-import { TimelineView } from "./views/TimelineView";
+import { lazy, Suspense } from "react";
+
+// The views that draw a graph load React Flow with them, after the first
+// paint of the runs list.
+const RunView = lazy(() => import("./views/RunView").then((m) => ({ default: m.RunView })));
+const TimelineView = lazy(() => import("./views/TimelineView").then((m) => ({ default: m.TimelineView })));
+const BlueprintsView = lazy(() => import("./views/BlueprintsView").then((m) => ({ default: m.BlueprintsView })));
+const BlueprintView = lazy(() => import("./views/BlueprintsView").then((m) => ({ default: m.BlueprintView })));
 
 const NAV: [string, string, string][] = [
   ["runs", "#/runs", "Runs"],
@@ -82,7 +87,9 @@ export function App() {
         </button>
       </nav>
       <main className="main">
-        <View route={route} />
+        <Suspense fallback={<p className="muted empty">Loading…</p>}>
+          <View route={route} />
+        </Suspense>
       </main>
       <HelpOverlay />
     </div>
