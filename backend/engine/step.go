@@ -100,11 +100,18 @@ func (r *stepRun) attempt(ctx context.Context, req backend.AttemptRequest) attem
 		s.saveStep(r.rec) // the step's attempt count; the first is implied by its attempt
 	}
 	s.e.emit(Event{Kind: KindAttempt, RunID: s.run.ID, StepID: r.step.ID, Attempt: req.Attempt, Status: backend.StatusRunning})
-	req.OnToken = func(text string) {
-		s.e.emit(Event{Kind: KindToken, RunID: s.run.ID, StepID: r.step.ID, Attempt: req.Attempt, Text: text})
+	// The streamed answer reaches the UI redacted, a secret split across
+	// two pieces included.
+	stream := s.redactor.Stream()
+	emitToken := func(text string) {
+		if text != "" {
+			s.e.emit(Event{Kind: KindToken, RunID: s.run.ID, StepID: r.step.ID, Attempt: req.Attempt, Text: text})
+		}
 	}
+	req.OnToken = func(text string) { emitToken(stream.Write(text)) }
 
 	res := s.e.cfg.Attempter.Attempt(ctx, req)
+	emitToken(stream.Flush())
 	s.tr().attemptDone(ctx, res, s.e.cfg.Now())
 	builtin := r.builtinGates(&res) // before anything reads the files
 	r.recordCalls(req.Attempt, res.Calls)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"factorydesk/backend"
+	"factorydesk/backend/trace"
 	"factorydesk/backend/validate"
 )
 
@@ -16,12 +17,13 @@ import (
 // secrets redacted from everything recorded, the budget, how gates run and
 // are recorded, reviews, and what a resumed run keeps.
 type validation struct {
-	store   backend.Store       // the run's store, redacting its secrets
-	redact  func(string) string // secret values -> ${NAME}
-	secrets map[string]string   // secret values by name
-	log     *slog.Logger        // redacting
-	budget  *budget
-	prior   map[int]priorStep // a resumed run's steps, by index
+	store    backend.Store       // the run's store, redacting its secrets
+	redact   func(string) string // secret values -> ${NAME}
+	redactor *trace.Redactor     // the same, for streams
+	secrets  map[string]string   // secret values by name
+	log      *slog.Logger        // redacting
+	budget   *budget
+	prior    map[int]priorStep // a resumed run's steps, by index
 
 	runMu   sync.Mutex // guards the run record and waiting
 	waiting int        // steps waiting for a review in this process
@@ -35,7 +37,8 @@ func (s *scheduler) setupValidation() {
 	bp, e := s.opts.Blueprint, s.e
 	s.store = e.store(bp)
 	s.secrets = SecretValues(bp, e.cfg.Getenv)
-	s.redact = Redactor(bp, e.cfg.Getenv)
+	s.redactor = trace.NewRedactor(s.secrets)
+	s.redact = s.redactor.Redact
 	s.log = e.logger(bp).With("run", s.run.ID)
 	s.budget = newBudget(bp.Budget, e.cfg.Now, s.run)
 	s.seqs = map[string]int{}

@@ -276,3 +276,34 @@ func TestBudgetMaxMinutesStopsAnAttempt(t *testing.T) {
 		t.Errorf("an attempt that ended in time left reason %q", early.reason())
 	}
 }
+
+// TestStreamedTokensHideSplitSecrets: the model streams an answer holding a
+// secret in pieces of about 8 characters, so the value is split across
+// pieces; the token events show ${NAME}, never the value nor its parts.
+func TestStreamedTokensHideSplitSecrets(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-canary-value-42"
+	env := newEnv(t, func(c *Config) {
+		c.Getenv = func(name string) string {
+			if name == "DB_PASSWORD" {
+				return secret
+			}
+			return ""
+		}
+	})
+	env.script("code", filesReply(map[string]string{"code.txt": "password: " + secret + "\n"}))
+	st := step("code")
+	bp := blueprint(st)
+	bp.Secrets = []string{"DB_PASSWORD"}
+	env.run(context.Background(), bp, RunOptions{})
+	var streamed strings.Builder
+	for _, ev := range env.eventsOf(KindToken) {
+		if strings.Contains(ev.Text, secret[:8]) || strings.Contains(ev.Text, secret[8:16]) {
+			t.Errorf("a token event holds part of the secret: %q", ev.Text)
+		}
+		streamed.WriteString(ev.Text)
+	}
+	if s := streamed.String(); strings.Contains(s, secret) || !strings.Contains(s, "${DB_PASSWORD}") {
+		t.Errorf("streamed answer %q: want ${DB_PASSWORD} in place of the secret", s)
+	}
+}

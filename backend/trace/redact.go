@@ -252,3 +252,49 @@ func (r *Redactor) value(v attribute.Value) (attribute.Value, bool) {
 	}
 	return v, false
 }
+
+// Stream redacts text that arrives in pieces, such as a model's streamed
+// answer, where a secret value may be split across two pieces: the end of
+// what it was given that could begin a secret is held back until the next
+// piece, or Flush, shows whether it does. Not safe for concurrent use.
+type Stream struct {
+	r       *Redactor
+	pending string
+}
+
+// Stream returns a Stream redacting with r.
+func (r *Redactor) Stream() *Stream { return &Stream{r: r} }
+
+// Write takes the next piece and returns the redacted text that can be
+// shown now; "" while everything is held back.
+func (s *Stream) Write(piece string) string {
+	if s.r == nil || len(s.r.secrets) == 0 {
+		return piece
+	}
+	buf := s.pending + piece
+	hold := s.held(buf)
+	s.pending = buf[len(buf)-hold:]
+	return s.r.Redact(buf[:len(buf)-hold])
+}
+
+// Flush returns what is held back, redacted: the stream has ended.
+func (s *Stream) Flush() string {
+	out := s.r.Redact(s.pending)
+	s.pending = ""
+	return out
+}
+
+// held is the length of the longest end of buf that is the beginning of a
+// secret value (and not a whole one, which Redact replaces).
+func (s *Stream) held(buf string) int {
+	longest := 0
+	for _, sec := range s.r.secrets {
+		for n := min(len(sec.value)-1, len(buf)); n > longest; n-- {
+			if strings.HasSuffix(buf, sec.value[:n]) {
+				longest = n
+				break
+			}
+		}
+	}
+	return longest
+}

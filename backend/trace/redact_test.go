@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,45 @@ func TestRedactionReachesEveryExporter(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestStreamRedactsSplitSecrets streams texts holding secrets cut into
+// pieces at every position: no emitted piece, nor their concatenation,
+// holds a secret value or a part of one that Redact would have hidden.
+func TestStreamRedactsSplitSecrets(t *testing.T) {
+	secrets := map[string]string{"DB_PASSWORD": "hunter2-canary-42", "TOKEN": "tok-canary"}
+	r := NewRedactor(secrets)
+	texts := []string{
+		"password: hunter2-canary-42 and token tok-canary.",
+		"hunter2-canary-42",
+		"tok-canarytok-canary hunter2-canary-4 (almost) hunter2-canary-42",
+		"no secret here, just hunter and tok-",
+	}
+	for _, text := range texts {
+		want := r.Redact(text)
+		for cut1 := 0; cut1 <= len(text); cut1++ {
+			for cut2 := cut1; cut2 <= len(text); cut2 += 3 {
+				st := r.Stream()
+				var got strings.Builder
+				for _, piece := range []string{text[:cut1], text[cut1:cut2], text[cut2:]} {
+					out := st.Write(piece)
+					for _, v := range secrets {
+						if strings.Contains(out, v) {
+							t.Fatalf("%q cut at %d,%d: piece %q holds a secret", text, cut1, cut2, out)
+						}
+					}
+					got.WriteString(out)
+				}
+				got.WriteString(st.Flush())
+				if got.String() != want {
+					t.Fatalf("%q cut at %d,%d: streamed %q, want %q", text, cut1, cut2, got.String(), want)
+				}
+			}
+		}
+	}
+	var none *Redactor
+	if got := none.Stream().Write("abc"); got != "abc" {
+		t.Errorf("a nil redactor's stream changed the text: %q", got)
 	}
 }
