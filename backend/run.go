@@ -156,3 +156,10 @@ type Store interface {
 
 	ValidationStore
 }
+
+// Batcher is a store that can make many writes in one transaction: every
+// write made with the ctx fn is given joins it, and they commit together or
+// not at all.
+type Batcher interface {
+	Batch(ctx context.Context, fn func(ctx context.Context) error) error
+}

@@ -11,6 +11,10 @@ import (
 // makes the steps wait for the store.
 const recorderQueue = 1024
 
+// recorderBatch is how many waiting records at most are written in one
+// transaction, when the store can batch.
+const recorderBatch = 64
+
 // recordOp is one write to the store.
 type recordOp func(ctx context.Context, st backend.Store) error
 
@@ -61,16 +65,45 @@ func (r *recorder) loop() {
 			r.mu.Unlock()
 			return
 		}
-		q := r.queue[0]
-		r.queue[0] = queued{}
-		r.queue = r.queue[1:]
-		if q.key != "" && r.keyed[q.key] == r.base {
-			delete(r.keyed, q.key)
+		n := min(len(r.queue), recorderBatch)
+		ops := make([]recordOp, n)
+		for i := range n {
+			q := r.queue[i]
+			ops[i] = q.op
+			if q.key != "" && r.keyed[q.key] == r.base+i {
+				delete(r.keyed, q.key)
+			}
+			r.queue[i] = queued{}
 		}
-		r.base++
+		r.queue = r.queue[n:]
+		r.base += n
 		r.cond.Broadcast()
 		r.mu.Unlock()
-		r.apply(q.op)
+		r.applyAll(ops)
+	}
+}
+
+// applyAll writes ops in one transaction when the store can batch. When
+// the batch fails it is rolled back whole and each op is written on its
+// own, so that one bad record neither takes the others with it nor hides
+// which one failed.
+func (r *recorder) applyAll(ops []recordOp) {
+	b, ok := r.store.(backend.Batcher)
+	if ok && len(ops) > 1 {
+		err := b.Batch(r.ctx, func(ctx context.Context) error {
+			for _, op := range ops {
+				if err := op(ctx, r.store); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			return
+		}
+	}
+	for _, op := range ops {
+		r.apply(op)
 	}
 }
 

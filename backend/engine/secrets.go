@@ -39,6 +39,14 @@ type redactingStore struct {
 	redact func(string) string
 }
 
+// Batch implements backend.Batcher when the store it wraps does.
+func (s redactingStore) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	if b, ok := s.Store.(backend.Batcher); ok {
+		return b.Batch(ctx, fn)
+	}
+	return fn(ctx)
+}
+
 // PutBlob implements backend.Store; the stored (and hashed) data is redacted.
 func (s redactingStore) PutBlob(ctx context.Context, data []byte) (string, error) {
 	return s.Store.PutBlob(ctx, []byte(s.redact(string(data))))

@@ -184,10 +184,26 @@ func (d *DB) now() time.Time {
 	return d.Now()
 }
 
-// write runs fn in one write transaction (BEGIN IMMEDIATE).
+// batchKey is the context key of a batch's transaction on one DB.
+type batchKey struct{ d *DB }
+
+// Batch runs fn with a ctx whose writes to d all join one write
+// transaction, committed when fn returns nil and rolled back otherwise: one
+// commit, and one hold of the write lock, for many small records.
+func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	return d.write(ctx, func(tx *sql.Tx) error {
+		return fn(context.WithValue(ctx, batchKey{d}, tx))
+	})
+}
+
+// write runs fn in one write transaction (BEGIN IMMEDIATE), or in the
+// batch's transaction when ctx carries one (see Batch).
 func (d *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if d.db == nil {
 		return backend.Errorf(backend.EINTERNAL, "database %s is not open", d.Path)
+	}
+	if tx, ok := ctx.Value(batchKey{d}).(*sql.Tx); ok {
+		return fn(tx)
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {

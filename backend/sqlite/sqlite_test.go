@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -254,4 +255,37 @@ func TestBlueprintVersions(t *testing.T) {
 	t.Run("empty blueprint id", func(t *testing.T) {
 		wantCode(t, d.SaveBlueprintVersion(ctx, "", v, "p", text), backend.EINVALID)
 	})
+}
+
+// TestBatch: writes made with a batch's ctx commit together, or not at all
+// when fn fails; writes with another ctx are not part of it.
+func TestBatch(t *testing.T) {
+	d := newDB(t)
+	ctx := context.Background()
+	var kept, lost string
+	err := d.Batch(ctx, func(ctx context.Context) error {
+		var err error
+		kept, err = d.PutBlob(ctx, []byte("kept"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err = d.Batch(ctx, func(ctx context.Context) error {
+		var err error
+		if lost, err = d.PutBlob(ctx, []byte("rolled back")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Batch = %v, want the error of fn", err)
+	}
+	if got, err := d.Blob(ctx, kept); err != nil || string(got) != "kept" {
+		t.Errorf("the committed batch's blob: %q, %v", got, err)
+	}
+	if _, err := d.Blob(ctx, lost); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Errorf("the failed batch's blob: %v, want not found", err)
+	}
 }
