@@ -73,12 +73,8 @@ func (d *DB) Open() error {
 	}
 	d.host, _ = os.Hostname()
 
-	w, err := openPool(abs, "_txlock=immediate&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL", 1)
+	w, err := openWriter(abs, d.now)
 	if err != nil {
-		return err
-	}
-	if err := migrate(context.Background(), w, d.now()); err != nil {
-		w.Close()
 		return err
 	}
 	r, err := openPool(abs, "_txlock=deferred&_query_only=1", max(4, runtime.GOMAXPROCS(0)))
@@ -88,6 +84,29 @@ func (d *DB) Open() error {
 	}
 	d.db, d.rdb = w, r
 	return nil
+}
+
+// openWriter opens the write pool and migrates the database. Processes
+// opening a new database at the same moment race to switch it to WAL and to
+// migrate it, and SQLite answers some of them "busy" at once rather than
+// waiting (to avoid a deadlock); those try again, for up to BusyTimeout.
+func openWriter(abs string, now func() time.Time) (*sql.DB, error) {
+	deadline := time.Now().Add(BusyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		w, err := openPool(abs, "_txlock=immediate&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL", 1)
+		if err == nil {
+			if err = migrate(context.Background(), w, now()); err == nil {
+				return w, nil
+			}
+			w.Close()
+		}
+		var se sqlite3.Error
+		busy := errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+		if !busy || time.Now().After(deadline) {
+			return nil, err
+		}
+		time.Sleep(wait)
+	}
 }
 
 // openPool opens a *sql.DB on the file with the common and the given DSN
