@@ -133,7 +133,7 @@ main(async ({ page }) => {
     if (!later.startsWith('{"files"')) {
       console.log(`  note: the live answer lacks its first piece(s), streamed before the view had loaded the run: ${JSON.stringify(later.slice(0, 24))}…`);
     }
-    await page.waitForSelector(`${tid("step-answer")}[data-live="false"] >> text=docs/design.md`);
+    await page.waitForSelector(`${tid("step-answer")}[data-recorded="true"] >> text=docs/design.md`);
     const done = await page.textContent(`${tid("step-answer")} pre.code`);
     check(done.startsWith('{"files"') && done.includes("# Design"), `the recorded answer is ${JSON.stringify(done.slice(0, 60))}`);
     console.log(`  saw ${first.length}, then ${later.length} characters stream in before the answer was complete`);

@@ -39,10 +39,12 @@ export function PromptView({ call }: { call: ModelCall | undefined }) {
 /** AnswerView shows the live streamed answer, or the recorded answer of a call. */
 export function AnswerView({ call, streamed, live }: { call: ModelCall | undefined; streamed: string | undefined; live: boolean }) {
   const b = useBlob(live ? undefined : call?.answer_hash);
+  // Until the recorded answer has loaded, the streamed one stands in for it.
+  const recorded = !live && call !== undefined && b.data !== undefined;
   const text = live || !call ? streamed ?? "" : b.data ?? streamed ?? "";
   const answer = parseAnswer(text);
   return (
-    <div className="answer" data-testid="step-answer" data-live={live ? "true" : "false"}>
+    <div className="answer" data-testid="step-answer" data-live={live ? "true" : "false"} data-recorded={recorded ? "true" : "false"}>
       {b.error && <ErrorNote error={b.error} />}
       {call?.error && <ErrorNote error={`model call failed: ${call.error}`} />}
       {text === "" && <p className="muted">{live ? "waiting for the first token…" : "No answer recorded."}</p>}
