@@ -161,7 +161,8 @@ func scanManifest(row interface{ Scan(...any) error }) (workspace.ManifestEntry,
 }
 
 // SaveDrift records a drift as the open drift of its path, replacing the
-// one already open (the file changed again). A drift seen against a base
+// one already open (the file changed again; seen again unchanged, it keeps
+// when it was first seen). A drift seen against a base
 // that is no longer the path's (a step wrote it since) is stale and not
 // recorded.
 func (d *DB) SaveDrift(ctx context.Context, dr workspace.Drift) error {
@@ -184,7 +185,8 @@ func (d *DB) SaveDrift(ctx context.Context, dr workspace.Drift) error {
 			seen_at, resolved) VALUES (?, ?, ?, ?, ?, ?, '')
 			ON CONFLICT (path) WHERE resolved = '' DO UPDATE SET base_sha256 = excluded.base_sha256,
 			current_sha256 = excluded.current_sha256, deleted = excluded.deleted, diff = excluded.diff,
-			seen_at = excluded.seen_at`,
+			seen_at = CASE WHEN drift.current_sha256 = excluded.current_sha256 AND drift.deleted = excluded.deleted
+				THEN drift.seen_at ELSE excluded.seen_at END`,
 			dr.Path, dr.BaseSHA256, dr.CurrentSHA256, dr.Deleted, dr.Diff, toNS(dr.SeenAt))
 		return dbError(err, "record the drift of %s", dr.Path)
 	})

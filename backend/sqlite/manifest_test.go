@@ -101,6 +101,27 @@ func TestDrift(t *testing.T) {
 		if len(ds) != 1 || ds[0].CurrentSHA256 != "c2" || ds[0].Diff != "diff c2" || !ds[0].SeenAt.Equal(epoch) {
 			t.Fatalf("Drifts = %+v", ds)
 		}
+		// Seen again unchanged by a later scan, it keeps when it was first
+		// seen; changed again, it is seen anew.
+		later := drift("out/a.go", base.SHA256, "c2", "diff c2")
+		later.SeenAt = epoch.Add(time.Hour)
+		if err := d.SaveDrift(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		if ds := open(t); !ds[0].SeenAt.Equal(epoch) {
+			t.Errorf("an unchanged drift seen again moved to %v", ds[0].SeenAt)
+		}
+		later.CurrentSHA256 = "c3"
+		if err := d.SaveDrift(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		if ds := open(t); !ds[0].SeenAt.Equal(later.SeenAt) {
+			t.Errorf("a changed drift kept its old time %v", ds[0].SeenAt)
+		}
+		later.CurrentSHA256 = "c2" // back to the state the next subtests expect
+		if err := d.SaveDrift(ctx, later); err != nil {
+			t.Fatal(err)
+		}
 	})
 	t.Run("a stale drift is not recorded", func(t *testing.T) {
 		if err := d.SaveDrift(ctx, drift("out/b.go", "not-the-base", "c", "")); err != nil {
