@@ -49,13 +49,18 @@ func (e *Engine) Resume(ctx context.Context, opts RunOptions) (*backend.Run, err
 		return nil, err
 	}
 	run := d.Run
-	if v := blueprintVersion(bp); v != run.BlueprintVersion {
+	// unclaim leaves a claimed run that does not start for the next resume.
+	unclaim := func() {
 		run.Status = backend.StatusInterrupted
 		_ = e.cfg.Store.UpdateRun(rec, &run)
+	}
+	if v := blueprintVersion(bp); v != run.BlueprintVersion {
+		unclaim()
 		return nil, backend.Errorf(backend.EINVALID, "run %s ran blueprint version %s, not %s: resume it with the version it ran", run.ID, short(run.BlueprintVersion), short(v))
 	}
 	outDir := filepath.Join(opts.Workspace, filepath.FromSlash(bp.Output))
 	if err := removeTemps(outDir); err != nil {
+		unclaim()
 		return nil, err
 	}
 	prior := priorStates(d, g, outDir)
