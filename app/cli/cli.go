@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -176,6 +178,20 @@ func (c *CLI) root() (string, error) {
 		return "", backend.WrapError(backend.EINVALID, err, "workspace %q", dir)
 	}
 	return abs, nil
+}
+
+// session opens the workspace for a command that works until it is done or
+// interrupted: the workspace root, its database, and a ctx canceled by
+// Ctrl-C or SIGTERM (stop releases the signals).
+func (c *CLI) session(parent context.Context) (root string, db *sqlite.DB, ctx context.Context, stop context.CancelFunc, err error) {
+	if root, err = c.root(); err != nil {
+		return "", nil, nil, nil, err
+	}
+	if db, err = c.open(parent); err != nil {
+		return "", nil, nil, nil, err
+	}
+	ctx, stop = signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	return root, db, ctx, stop, nil
 }
 
 // open opens the workspace's database, creating it when missing.

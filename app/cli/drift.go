@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -215,15 +213,10 @@ normal end of a watch), 1 when the workspace cannot be watched.`,
 }
 
 func (c *CLI) watch(parent context.Context) error {
-	root, err := c.root()
+	root, db, ctx, stop, err := c.session(parent)
 	if err != nil {
 		return err
 	}
-	db, err := c.open(parent)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w, err := workspace.NewWatcher(workspace.WatcherConfig{Root: root, Manifest: db, Logger: c.log(), Now: c.Now})
 	if err != nil {

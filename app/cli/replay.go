@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -42,15 +39,10 @@ Exit status: 0 identical, 1 diverged (or another error).`,
 }
 
 func (c *CLI) replay(parent context.Context, id string) error {
-	root, err := c.root()
+	root, db, ctx, stop, err := c.session(parent)
 	if err != nil {
 		return err
 	}
-	db, err := c.open(parent)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	src, err := rerun.Load(ctx, db, id, c.libraryRoles())
 	if err != nil {

@@ -3,10 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -59,15 +56,10 @@ func (c *CLI) rerun(parent context.Context, id string, f rerunFlags) error {
 	if err := checkRunFlags(f.parallel, f.model); err != nil {
 		return err
 	}
-	root, err := c.root()
+	root, db, ctx, stop, err := c.session(parent)
 	if err != nil {
 		return err
 	}
-	db, err := c.open(parent)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := engine.RunOptions{Workspace: root, Model: f.model, Parallel: f.parallel}
 	roles := c.libraryRoles()

@@ -3,11 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,16 +86,10 @@ func (c *CLI) run(parent context.Context, name string, f runFlags) error {
 	if err := c.checkBudget(bp, lib.Roles, f.overBudget); err != nil {
 		return err
 	}
-	root, err := c.root()
+	root, db, ctx, stop, err := c.session(parent)
 	if err != nil {
 		return err
 	}
-	db, err := c.open(parent)
-	if err != nil {
-		return err
-	}
-
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	tracer, flush, err := c.tracing(ctx, db, bp)
