@@ -134,16 +134,10 @@ func importSpans(ctx context.Context, tx *sql.Tx, spans []backend.Span) error {
 	var buf []byte
 	for i := range spans {
 		s := &spans[i]
-		buf = appendAttrs(buf[:0], s.Attributes)
-		attrs := string(buf)
-		buf = appendEvents(buf[:0], s.Events)
-		status := s.StatusCode
-		if status == "" {
-			status = backend.SpanUnset
-		}
+		var row []any
+		row, buf = spanRow(s, buf)
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO spans (`+spanColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.TraceID, s.SpanID, s.ParentID, s.Name, s.Kind, s.Scope,
-			toNS(s.Start), toNS(s.End), status, s.StatusMessage, attrs, string(buf)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row...); err != nil {
 			return dbError(err, "import span %s", s.SpanID)
 		}
 	}

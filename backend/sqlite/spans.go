@@ -48,21 +48,28 @@ func (d *DB) SaveSpans(ctx context.Context, spans []backend.Span) error {
 		var buf []byte
 		for i := range spans {
 			s := &spans[i]
-			buf = appendAttrs(buf[:0], s.Attributes)
-			attrs := string(buf)
-			buf = appendEvents(buf[:0], s.Events)
-			status := s.StatusCode
-			if status == "" {
-				status = backend.SpanUnset
-			}
-			_, err := stmt.ExecContext(ctx, s.TraceID, s.SpanID, s.ParentID, s.Name, s.Kind, s.Scope,
-				toNS(s.Start), toNS(s.End), status, s.StatusMessage, attrs, string(buf))
-			if err != nil {
+			var row []any
+			row, buf = spanRow(s, buf)
+			if _, err := stmt.ExecContext(ctx, row...); err != nil {
 				return dbError(err, "save span %s (%q) of trace %s", s.SpanID, s.Name, s.TraceID)
 			}
 		}
 		return nil
 	})
+}
+
+// spanRow is the values of the spanColumns of s; buf is scratch space for
+// encoding its attributes and events, returned for the next span.
+func spanRow(s *backend.Span, buf []byte) ([]any, []byte) {
+	buf = appendAttrs(buf[:0], s.Attributes)
+	attrs := string(buf)
+	buf = appendEvents(buf[:0], s.Events)
+	status := s.StatusCode
+	if status == "" {
+		status = backend.SpanUnset
+	}
+	return []any{s.TraceID, s.SpanID, s.ParentID, s.Name, s.Kind, s.Scope,
+		toNS(s.Start), toNS(s.End), status, s.StatusMessage, attrs, string(buf)}, buf
 }
 
 // Spans returns the spans of a trace (a run's spans: its id is the trace
