@@ -178,10 +178,15 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (*backend.Run, error)
 	}
 	log := e.logger(bp).With("run", run.ID, "blueprint", bp.ID)
 	log.InfoContext(ctx, "run started", "version", version, "steps", len(bp.Steps), "parallel", opts.Parallel, "model", model)
-	s := newScheduler(e, opts, g, run, outDir)
+	return newScheduler(e, opts, g, run, outDir).drive(ctx, log, bp.ID)
+}
+
+// drive starts the scheduler's run (its trace and its first event), runs
+// it to its end and logs how it ended.
+func (s *scheduler) drive(ctx context.Context, log *slog.Logger, message string) (*backend.Run, error) {
 	ctx = s.startExtras(ctx)
-	e.emit(Event{Kind: KindRun, RunID: run.ID, Status: backend.StatusRunning, Message: bp.ID})
-	run, err = s.execute(ctx)
+	s.e.emit(Event{Kind: KindRun, RunID: s.run.ID, Status: backend.StatusRunning, Message: message})
+	run, err := s.execute(ctx)
 	s.endExtras(run)
 	log.InfoContext(context.WithoutCancel(ctx), "run ended", "status", run.Status, "error", run.Error,
 		"calls", run.Calls, "tokens_in", run.TokensIn, "tokens_out", run.TokensOut)

@@ -73,12 +73,7 @@ func (e *Engine) Resume(ctx context.Context, opts RunOptions) (*backend.Run, err
 	log.InfoContext(ctx, "run resumed", "kept", countDone(prior), "steps", len(bp.Steps))
 	s := newScheduler(e, opts, g, &run, outDir)
 	s.prior = prior
-	ctx = s.startExtras(ctx)
-	e.emit(Event{Kind: KindRun, RunID: run.ID, Status: backend.StatusRunning, Message: bp.ID + " (resumed)"})
-	out, err := s.execute(ctx)
-	s.endExtras(out)
-	log.InfoContext(rec, "run ended", "status", out.Status, "error", out.Error, "calls", out.Calls)
-	return out, err
+	return s.drive(ctx, log, bp.ID+" (resumed)")
 }
 
 func countDone(prior map[int]priorStep) int {
