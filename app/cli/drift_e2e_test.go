@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -43,18 +42,7 @@ func drifts(t *testing.T, ws string) []wsp.Drift {
 // factoryIn runs the binary with stdin.
 func factoryIn(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(factoryBin, args...)
-	cmd.Dir, cmd.Env, cmd.Stdin = dir, baseEnv(), strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	return factoryWith(t, dir, nil, strings.NewReader(stdin), args...)
 }
 
 func writeFile(t *testing.T, name, content string) {

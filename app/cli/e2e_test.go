@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -51,10 +52,16 @@ type result struct {
 // factory runs the binary in dir with env added to a minimal environment.
 func factory(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
+	return factoryWith(t, dir, env, nil, args...)
+}
+
+// factoryWith runs the binary with env added and stdin (nil: none).
+func factoryWith(t *testing.T, dir string, env []string, stdin io.Reader, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, factoryBin, args...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Stdin = dir, stdin
 	cmd.Env = append(baseEnv(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
