@@ -307,3 +307,34 @@ func TestStreamedTokensHideSplitSecrets(t *testing.T) {
 		t.Errorf("streamed answer %q: want ${DB_PASSWORD} in place of the secret", s)
 	}
 }
+
+// TestGateRecordKeepsItsDuration: a gate's record and its event carry how
+// long the command ran (they said 0 before), passed gates included.
+func TestGateRecordKeepsItsDuration(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, nil)
+	st := step("code")
+	st.Validate = []string{"sleep 0.3"}
+	run := env.run(context.Background(), blueprint(st), RunOptions{NoCache: true})
+	if run.Status != backend.StatusSucceeded {
+		t.Fatalf("run %s: %s", run.ID, run.Status)
+	}
+	var found bool
+	for _, g := range env.detail(run.ID).Gates {
+		if g.Name != "sleep 0.3" {
+			continue
+		}
+		found = true
+		if !g.Passed || g.ExitCode != 0 || g.Duration < 300*time.Millisecond {
+			t.Errorf("gate record %+v, want passed, exit 0, at least 300ms", g)
+		}
+	}
+	if !found {
+		t.Fatalf("no record of the gate: %+v", env.detail(run.ID).Gates)
+	}
+	for _, e := range env.eventsOf(KindGate) {
+		if e.Message == "sleep 0.3" && e.Duration < 300*time.Millisecond {
+			t.Errorf("gate event duration %s", e.Duration)
+		}
+	}
+}

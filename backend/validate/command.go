@@ -50,15 +50,16 @@ type Options struct {
 // environment (a few toolchain variables from the current environment plus
 // opts.Env). On timeout or when ctx is canceled the whole process group is
 // killed. The combined output is captured, keeping only its tail.
-func RunCommand(ctx context.Context, dir, cmd string, opts Options) backend.GateResult {
+func RunCommand(ctx context.Context, dir, cmd string, opts Options) (res backend.GateResult) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
 	if opts.TailBytes <= 0 {
 		opts.TailBytes = DefaultTailBytes
 	}
-	res := backend.GateResult{Name: cmd, ExitCode: -1}
+	res = backend.GateResult{Name: cmd, ExitCode: -1}
 	start := time.Now()
+	// res is named so that the deferred duration reaches the caller.
 	defer func() { res.Duration = time.Since(start) }()
 
 	argv, env, sandboxed, refusal := opts.prepare(dir, cmd, gateEnv(opts.Env))

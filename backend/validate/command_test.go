@@ -212,3 +212,28 @@ func alive(pid int) bool {
 	}
 	return true
 }
+
+// TestRunCommandDuration checks that a gate's result carries how long it
+// ran, passed, failed or timed out (it was recorded as 0 before).
+func TestRunCommandDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cmd  string
+		opts Options
+		min  time.Duration
+	}{
+		{name: "passed", cmd: "sleep 0.3", min: 300 * time.Millisecond},
+		{name: "failed", cmd: "sleep 0.3; exit 2", min: 300 * time.Millisecond},
+		{name: "timed out", cmd: "sleep 30", opts: Options{Timeout: 300 * time.Millisecond}, min: 300 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := RunCommand(context.Background(), t.TempDir(), tt.cmd, tt.opts)
+			if r.Duration < tt.min {
+				t.Errorf("duration %s, want at least %s (output %q)", r.Duration, tt.min, r.Output)
+			}
+		})
+	}
+}
