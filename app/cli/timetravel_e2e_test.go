@@ -231,6 +231,10 @@ func TestReplay(t *testing.T) {
 				t.Errorf("replay output lacks %q:\n%s", want, r.stdout)
 			}
 		}
+		// A step whose request differed is never printed as the same.
+		if regexp.MustCompile(`(?m)^  b +same `).MatchString(r.stdout) {
+			t.Errorf("step b printed as the same although its request differed:\n%s", r.stdout)
+		}
 		var res rerun.ReplayResult
 		decode(t, must(t, factory(t, ws, nil, "replay", id, "--json"), 1).stdout, &res)
 		for _, s := range res.Steps {
@@ -240,8 +244,8 @@ func TestReplay(t *testing.T) {
 					t.Errorf("step a = %+v, want a.txt differing at line 2", s)
 				}
 			case "b":
-				if len(s.Requests) == 0 || !strings.Contains(s.Requests[0], "user message differs") {
-					t.Errorf("step b = %+v, want its request's difference", s)
+				if s.Identical || len(s.Requests) == 0 || !strings.Contains(s.Requests[0], "user message differs") {
+					t.Errorf("step b = %+v, want it diverged with its request's difference", s)
 				}
 			case "d":
 				if !s.Identical {

@@ -180,7 +180,9 @@ func compareSteps(ctx context.Context, blobs rundiff.Blobs, a, b *backend.RunDet
 				sr.Requests = append(sr.Requests, d.Reason)
 			}
 		}
-		sr.Identical = sr.Status[0] == sr.Status[1] && len(sr.Files) == 0
+		// A request that differed from the record is a divergence even when
+		// the files came out the same: the replay did not follow the run.
+		sr.Identical = sr.Status[0] == sr.Status[1] && len(sr.Files) == 0 && len(sr.Requests) == 0
 		out = append(out, sr)
 	}
 	return out, nil
