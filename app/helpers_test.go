@@ -128,7 +128,8 @@ func newWorkspace(t *testing.T) (string, *sqlite.DB) {
 func newTestApp(t *testing.T, srv *modeltest.Ollama) *App {
 	t.Helper()
 	root, db := newWorkspace(t)
-	env := map[string]string{}
+	// A model server's 500 is tried again once, at once.
+	env := map[string]string{"FACTORY_MODEL_RETRIES": "1ms"}
 	if srv != nil {
 		env["OLLAMA_HOST"] = srv.URL()
 	}

@@ -20,6 +20,12 @@ const (
 	EINTERNAL    = "internal"    // a bug or an unexpected failure
 )
 
+// ErrServerFailure is wrapped by the errors of a model server that failed
+// on its side (an HTTP 5xx answer, e.g. out of GPU memory): an
+// infrastructure failure, not a fault of the model's answer, worth trying
+// again after a pause.
+var ErrServerFailure = errors.New("the model server failed")
+
 // Error is the one error type of the domain. Code is one of the E* constants,
 // Message is meant for the operator, Err is the wrapped cause, if any.
 type Error struct {

@@ -231,7 +231,9 @@ func TestCheckReportsEveryError(t *testing.T) {
 func TestRunModelServerProblems(t *testing.T) {
 	ws := workspace(t)
 	srv := modeltest.NewOllama(t)
-	srv.Enqueue(modeltest.Reply{Status: 500, Error: "out of memory"})
+	oom := modeltest.Reply{Status: 500, Error: "CUDA out of memory"}
+	srv.Enqueue(oom, oom, oom) // the call and its two tries again
+	retries := "FACTORY_MODEL_RETRIES=1ms,1ms"
 	cases := []struct {
 		name  string
 		env   []string
@@ -240,13 +242,17 @@ func TestRunModelServerProblems(t *testing.T) {
 	}{
 		{"server down", []string{"OLLAMA_HOST=" + closedAddr(t)}, "ollama:qwen2.5-coder:7b", "not reachable"},
 		{"model not found", ollamaEnv(srv), "ollama:nosuch:1b", "ollama pull nosuch:1b"},
-		{"server error", ollamaEnv(srv), "ollama:" + modeltest.DefaultModel, "out of memory"},
+		// A server failing on its side is tried again, then blamed, not the model.
+		{"server error", append(ollamaEnv(srv), retries), "ollama:" + modeltest.DefaultModel, "not of the model's answer"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := must(t, factory(t, ws, tc.env, "run", "hello", "--model", tc.model), 1)
 			if !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr)
+			}
+			if tc.name == "server error" && (!strings.Contains(r.stderr, "CUDA out of memory") || strings.Contains(r.stderr, "attempt 2")) {
+				t.Errorf("a server failure should end the step in its first attempt, naming the server's message:\n%s", r.stderr)
 			}
 		})
 	}

@@ -59,6 +59,10 @@ type Config struct {
 	// Reuse keeps step cache keys and run roles; nil uses Store when it is
 	// a backend.ReuseStore, else no step is ever reused.
 	Reuse backend.ReuseStore
+	// ServerRetries are the pauses before each new try of a model call the
+	// server failed on its side (backend.ErrServerFailure); nil means
+	// DefaultServerRetries, an empty non-nil slice no retry.
+	ServerRetries []time.Duration
 }
 
 // Event is one progress report of a run.

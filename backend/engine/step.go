@@ -78,6 +78,7 @@ func (r *stepRun) execute(ctx context.Context) (status, msg string) {
 	if !ok || provider == nil {
 		return backend.StatusFailed, fmt.Sprintf("model %s: provider %q is not configured", ref, ref.Provider)
 	}
+	provider = s.serverRetrying(provider, r.step.ID)
 	req := backend.AttemptRequest{
 		RunID: s.run.ID, Blueprint: s.opts.Blueprint, Step: r.step, Role: role,
 		Model: ref, Provider: provider, Upstream: r.upstream, OutputDir: s.outDir, Options: s.opts.Options,
@@ -149,6 +150,7 @@ func (r *stepRun) judge(ctx context.Context, res backend.AttemptResult, builtin 
 	if res.Err != nil {
 		switch backend.ErrorCode(res.Err) {
 		case backend.EUNAVAILABLE, backend.ENOTFOUND:
+			// Not the model's fault: never the next attempt's feedback.
 			return attemptOutcome{fatal: true, err: providerMessage(res.Err)}
 		case backend.ECANCELED:
 			return attemptOutcome{canceled: true}

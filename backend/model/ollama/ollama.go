@@ -207,6 +207,9 @@ func (p *Provider) statusError(status int, msg, model string) *backend.Error {
 			"model %q not found; pull it with: ollama pull %s (%s said: %s)", model, model, p.server(), msg)
 	case status == http.StatusBadRequest:
 		return backend.Errorf(backend.EINVALID, "%s rejected the request (400 Bad Request): %s", p.server(), msg)
+	case status >= 500:
+		return backend.WrapError(backend.EUNAVAILABLE, backend.ErrServerFailure,
+			"%s answered %d %s: %s", p.server(), status, http.StatusText(status), msg)
 	}
 	return backend.Errorf(backend.EINTERNAL, "%s answered %d %s: %s", p.server(), status, http.StatusText(status), msg)
 }

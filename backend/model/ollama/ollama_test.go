@@ -147,7 +147,7 @@ func TestChatErrors(t *testing.T) {
 		{"unknown model", "nope:1b", modeltest.Reply{}, false, backend.ENOTFOUND,
 			`model "nope:1b" not found; pull it with: ollama pull nope:1b`},
 		{"server error", modeltest.DefaultModel, modeltest.Reply{Status: 500, Error: "llama runner process has terminated"}, false,
-			backend.EINTERNAL, "ollama at %s answered 500 Internal Server Error: llama runner process has terminated"},
+			backend.EUNAVAILABLE, "ollama at %s answered 500 Internal Server Error: llama runner process has terminated"},
 		{"stall", modeltest.DefaultModel, modeltest.Reply{Content: content, Chunks: 5, CutAfter: 2, Stall: true}, false,
 			backend.EUNAVAILABLE, "no data from the model server for 200ms"},
 		{"stall before first chunk", modeltest.DefaultModel, modeltest.Reply{Content: content, Stall: true}, false,

@@ -207,6 +207,9 @@ func (p *Provider) statusError(status int, raw []byte, path, model string) *back
 		return backend.Errorf(backend.EUNAVAILABLE, "%s is rate limiting or out of quota (429: %s); wait and retry", p.server(), msg)
 	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
 		return backend.Errorf(backend.EINVALID, "%s rejected the request (%d %s: %s)", p.server(), status, http.StatusText(status), msg)
+	case status >= 500:
+		return backend.WrapError(backend.EUNAVAILABLE, backend.ErrServerFailure,
+			"%s answered %d %s: %s", p.server(), status, http.StatusText(status), msg)
 	}
 	return backend.Errorf(backend.EINTERNAL, "%s answered %d %s: %s", p.server(), status, http.StatusText(status), msg)
 }

@@ -164,7 +164,7 @@ func TestChatErrors(t *testing.T) {
 		{"unknown model", "gpt-nope", "sk-good-key-1234", modeltest.Reply{}, false, backend.ENOTFOUND,
 			"model \"gpt-nope\" not found at %s: The model `gpt-nope` does not exist"},
 		{"server error", modeltest.DefaultOpenAIModel, "sk-good-key-1234", modeltest.Reply{Status: 500, Error: "upstream overloaded"}, false,
-			backend.EINTERNAL, "the OpenAI-compatible server at %s answered 500 Internal Server Error: upstream overloaded"},
+			backend.EUNAVAILABLE, "the OpenAI-compatible server at %s answered 500 Internal Server Error: upstream overloaded"},
 		{"stall", modeltest.DefaultOpenAIModel, "sk-good-key-1234", modeltest.Reply{Content: content, Chunks: 5, CutAfter: 2, Stall: true}, false,
 			backend.EUNAVAILABLE, "no data from the model server for 200ms"},
 		{"cut mid-stream", modeltest.DefaultOpenAIModel, "sk-good-key-1234", modeltest.Reply{Content: content, Chunks: 5, CutAfter: 2}, false,
