@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"factorydesk/backend"
@@ -59,6 +60,11 @@ func decodeRole(l *linter, r *backend.Role, entries []*ast.MappingValueNode) pos
 			for i, s := range skills {
 				if strings.TrimSpace(s) == "" {
 					l.add(where[i], "skills: empty skill: remove it or name a tool like read_file")
+					continue
+				}
+				if !slices.Contains(backend.ToolNames, s) {
+					l.add(where[i], "skills: unknown tool %q (%stools: %s)",
+						s, didYouMean(s, backend.ToolNames), strings.Join(backend.ToolNames, ", "))
 					continue
 				}
 				r.Skills = append(r.Skills, s)
