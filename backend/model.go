@@ -41,10 +41,14 @@ func ParseModelRef(s string) (ModelRef, error) {
 	return ModelRef{}, Errorf(EINVALID, "model %q: unknown provider %q (known: %s)", s, p, strings.Join(Providers, ", "))
 }
 
-// Message is one chat message.
+// Message is one chat message. An assistant message may carry the tool
+// calls the model made; a "tool" message answers one of them.
 type Message struct {
-	Role    string `json:"role"` // system, user, assistant
-	Content string `json:"content"`
+	Role       string     `json:"role"` // system, user, assistant, tool
+	Content    string     `json:"content"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`   // an assistant's calls
+	ToolCallID string     `json:"tool_call_id,omitempty"` // the call a tool message answers
+	ToolName   string     `json:"tool_name,omitempty"`    // the tool a tool message is from
 }
 
 // ChatRequest is one model call.
@@ -53,12 +57,14 @@ type ChatRequest struct {
 	Messages []Message       `json:"messages"`
 	Schema   json.RawMessage `json:"schema,omitempty"`  // JSON schema for structured output, if any
 	Options  map[string]any  `json:"options,omitempty"` // temperature, seed, num_ctx, ...
+	Tools    []Tool          `json:"tools,omitempty"`   // tools the model may call
 }
 
 // ChatResponse is the outcome of a model call.
 type ChatResponse struct {
 	Content      string        `json:"content"`
-	Model        string        `json:"model"` // the model that answered, as the server names it
+	ToolCalls    []ToolCall    `json:"tool_calls,omitempty"` // the tools the model asked to call
+	Model        string        `json:"model"`                // the model that answered, as the server names it
 	InputTokens  int           `json:"input_tokens"`
 	OutputTokens int           `json:"output_tokens"`
 	DoneReason   string        `json:"done_reason,omitempty"`

@@ -41,12 +41,13 @@ type StoredRequest struct {
 	Messages []Message       `json:"messages"`
 	Schema   json.RawMessage `json:"schema,omitempty"`
 	Options  map[string]any  `json:"options,omitempty"`
+	Tools    []Tool          `json:"tools,omitempty"`
 }
 
 // RequestBlob returns the stored form of a request and its sha256 hex: the
 // PromptHash its call is recorded under.
 func RequestBlob(req ChatRequest) ([]byte, string, error) {
-	data, err := json.Marshal(StoredRequest{Messages: req.Messages, Schema: req.Schema, Options: req.Options})
+	data, err := json.Marshal(StoredRequest{Messages: req.Messages, Schema: req.Schema, Options: req.Options, Tools: req.Tools})
 	if err != nil {
 		return nil, "", WrapError(EINVALID, err, "encode the model request")
 	}

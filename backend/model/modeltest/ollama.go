@@ -50,6 +50,7 @@ type modelEntry struct {
 	name     string
 	size     int64
 	modified time.Time
+	noTools  bool // its template cannot call tools
 }
 
 // NewOllama starts an Ollama test server on a free 127.0.0.1 port for the
@@ -134,6 +135,20 @@ func (o *Ollama) SetPullDelay(d time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.pullDelay = d
+}
+
+// WithoutTools makes models the server has unable to call tools, like a
+// model whose template has no tools: a chat offering tools to one is
+// refused as Ollama refuses it ("... does not support tools").
+func (o *Ollama) WithoutTools(names ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, n := range names {
+		if m, ok := o.models[normalizeName(n)]; ok {
+			m.noTools = true
+			o.models[m.name] = m
+		}
+	}
 }
 
 func (o *Ollama) model(name string) (modelEntry, bool) {
@@ -284,7 +299,7 @@ func (o *Ollama) show(w http.ResponseWriter, r *http.Request) {
 			"general.parameter_count":    m.size * 2,
 			d.Family + ".context_length": 32768,
 		},
-		"capabilities": []string{"completion", "tools"},
+		"capabilities": m.capabilities(),
 		"modified_at":  m.modified,
 	})
 }
@@ -383,6 +398,14 @@ func offlinePullError(name string) string {
 	}
 	return fmt.Sprintf(`pull model manifest: Get "https://%s/v2/%s/manifests/%s": dial tcp: lookup %s on 127.0.0.53:53: no such host`,
 		host, repo, tag, host)
+}
+
+// capabilities are what /api/show says the model can do.
+func (m modelEntry) capabilities() []string {
+	if m.noTools {
+		return []string{"completion"}
+	}
+	return []string{"completion", "tools"}
 }
 
 // digest is a stable, made-up blob digest for a model name.

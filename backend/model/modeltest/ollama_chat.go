@@ -25,8 +25,9 @@ type ollamaChatRequest struct {
 
 // ollamaMessage is the "message" of a chat answer.
 type ollamaMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role      string         `json:"role"`
+	Content   string         `json:"content"`
+	ToolCalls []api.ToolCall `json:"tool_calls,omitempty"`
 }
 
 // ollamaChunk is one line of a chat answer, with its fields in Ollama's order.
@@ -97,7 +98,7 @@ func loadChunk(model, reason string) ollamaChunk {
 // beforeGenerating returns what Ollama answers, in its order of checks,
 // to a chat for a model it has that it refuses or answers without
 // generating: 0 when it generates an answer.
-func beforeGenerating(in ollamaChatRequest, typed api.ChatRequest, stream bool) (status int, answer any, ctype string) {
+func beforeGenerating(in ollamaChatRequest, typed api.ChatRequest, stream, tools bool) (status int, answer any, ctype string) {
 	const jsonType = "application/json; charset=utf-8"
 	fail := func(status int, msg string) (int, any, string) {
 		return status, map[string]string{"error": msg}, jsonType
@@ -107,6 +108,8 @@ func beforeGenerating(in ollamaChatRequest, typed api.ChatRequest, stream bool) 
 		return http.StatusOK, loadChunk(in.Model, "unload"), jsonType
 	case typed.Think != nil && typed.Think.Bool() && !slices.Contains(capabilities, "thinking"):
 		return fail(http.StatusBadRequest, fmt.Sprintf("%q does not support thinking", in.Model))
+	case len(typed.Tools) > 0 && !tools:
+		return fail(http.StatusBadRequest, noToolsError(in.Model))
 	}
 	if err := checkOptions(in); err != nil {
 		return fail(http.StatusInternalServerError, err.Error())
@@ -148,17 +151,18 @@ func (o *Ollama) chat(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "model is required"})
 		return
 	}
-	req := Request{Model: in.Model, Messages: in.Messages, Options: in.Options,
-		Stream: in.Stream == nil || *in.Stream, Body: body}
+	req := Request{Model: in.Model, Messages: fromAPIMessages(typed.Messages), Options: in.Options,
+		Tools: fromAPITools(typed.Tools), Stream: in.Stream == nil || *in.Stream, Body: body}
 	if len(in.Format) > 0 && string(in.Format) != "null" && string(in.Format) != `""` {
 		req.Format = in.Format
 	}
-	if _, ok := o.model(in.Model); !ok {
+	m, ok := o.model(in.Model)
+	if !ok {
 		o.record(req)
 		notFound(w, in.Model)
 		return
 	}
-	if status, answer, ctype := beforeGenerating(in, typed, req.Stream); status != 0 {
+	if status, answer, ctype := beforeGenerating(in, typed, req.Stream, !m.noTools); status != 0 {
 		o.record(req)
 		writeJSONAs(w, ctype, status, answer)
 		return
@@ -193,7 +197,9 @@ func (o *Ollama) chatWhole(w http.ResponseWriter, r *http.Request, req Request, 
 		_, _ = w.Write([]byte("<html>this is not JSON</html>\n"))
 		return
 	}
-	writeJSON(w, http.StatusOK, finalChunk(req, reply, reply.Content, start))
+	final := finalChunk(req, reply, reply.Content, start)
+	final.Message.ToolCalls = apiToolCalls(reply.ToolCalls)
+	writeJSON(w, http.StatusOK, final)
 }
 
 // chatStream answers with NDJSON lines, one per piece, then the final line.
@@ -229,6 +235,13 @@ func (o *Ollama) chatStream(w http.ResponseWriter, r *http.Request, req Request,
 		}
 		line, _ := json.Marshal(ollamaChunk{Model: req.Model, CreatedAt: now(),
 			Message: ollamaMessage{Role: "assistant", Content: pieces[i]}})
+		if !st.write(append(line, '\n')) {
+			return
+		}
+	}
+	for _, tc := range apiToolCalls(reply.ToolCalls) {
+		line, _ := json.Marshal(ollamaChunk{Model: req.Model, CreatedAt: now(),
+			Message: ollamaMessage{Role: "assistant", ToolCalls: []api.ToolCall{tc}}})
 		if !st.write(append(line, '\n')) {
 			return
 		}

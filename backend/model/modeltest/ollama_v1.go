@@ -41,9 +41,15 @@ func (o *Ollama) v1Chat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, ok := o.model(in.Model); !ok {
+	m, ok := o.model(in.Model)
+	if !ok {
 		o.record(req)
 		writeV1JSON(w, http.StatusNotFound, v1ErrorBody(fmt.Sprintf("model '%s' not found", in.Model), "api_error", ""))
+		return
+	}
+	if len(in.Tools) > 0 && m.noTools {
+		o.record(req)
+		writeV1JSON(w, http.StatusBadRequest, v1ErrorBody(noToolsError(in.Model), "api_error", ""))
 		return
 	}
 	reply := o.next(req)

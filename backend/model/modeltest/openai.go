@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"factorydesk/backend"
 )
 
 // DefaultOpenAIModel is the model the OpenAI test server offers from the start.
@@ -183,9 +181,10 @@ func (o *OpenAI) list(w http.ResponseWriter, _ *http.Request) {
 
 // openAIChatRequest is the part of a chat completions body the server reads.
 type openAIChatRequest struct {
-	Model         string            `json:"model"`
-	Messages      []backend.Message `json:"messages"`
-	Stream        bool              `json:"stream"`
+	Model         string      `json:"model"`
+	Messages      []v1Message `json:"messages"`
+	Tools         []v1Tool    `json:"tools"`
+	Stream        bool        `json:"stream"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
@@ -263,7 +262,8 @@ func decodeV1Chat(w http.ResponseWriter, r *http.Request, flavor v1Flavor) (open
 		openAIError(w, http.StatusBadRequest, "you must provide a model parameter", "", "")
 		return in, Request{}, false
 	}
-	req := Request{Model: in.Model, Messages: in.Messages, Stream: in.Stream, Body: body}
+	req := Request{Model: in.Model, Stream: in.Stream, Body: body}
+	req.Messages, req.Tools = fromV1(in.Messages, in.Tools)
 	if rf := in.ResponseFormat; rf != nil && rf.JSONSchema != nil {
 		req.Format = rf.JSONSchema.Schema
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/ollama/ollama/openai"
 )
 
 // completion answers one chat completions call.
@@ -28,8 +30,9 @@ type openAIUsage struct {
 }
 
 type openAIDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string  `json:"role,omitempty"`
+	Content   *string `json:"content,omitempty"`
+	ToolCalls any     `json:"tool_calls,omitempty"`
 }
 
 // openAIChoice is a choice as OpenAI writes it, logprobs null included.
@@ -85,6 +88,37 @@ func (c *completion) chunk(object string, delta, message *openAIDelta, finish *s
 	return out
 }
 
+// finishReason is the reply's finish_reason: "tool_calls" when it calls
+// tools, unless the reply says otherwise.
+func (c *completion) finishReason() string {
+	if len(c.reply.ToolCalls) > 0 && c.reply.DoneReason == "" {
+		return "tool_calls"
+	}
+	return c.reply.doneReason()
+}
+
+// streamToolCalls sends the reply's tool calls: Ollama each whole in its own
+// chunk, OpenAI each named in one chunk and its arguments in pieces.
+func (c *completion) streamToolCalls(send func(any) bool) bool {
+	if c.flavor == flavorOllama {
+		empty := ""
+		for i := range c.reply.ToolCalls {
+			calls := v1ToolCalls(c.reply.ToolCalls[i:i+1], c.flavor).([]openai.ToolCall)
+			calls[0].Index = i
+			if !send(c.chunk("chat.completion.chunk", &openAIDelta{Role: "assistant", Content: &empty, ToolCalls: calls}, nil, nil)) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, d := range openAIToolDeltas(c.reply.ToolCalls) {
+		if !send(c.chunk("chat.completion.chunk", d, nil, nil)) {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *completion) usageOf() *openAIUsage {
 	p, e := c.reply.promptTokens(c.req), c.reply.evalTokens()
 	return &openAIUsage{PromptTokens: p, CompletionTokens: e, TotalTokens: p + e}
@@ -108,8 +142,12 @@ func (c *completion) whole() {
 		_, _ = c.w.Write([]byte("<html>this is not JSON</html>\n"))
 		return
 	}
-	content, reason := c.reply.Content, c.reply.doneReason()
-	out := c.chunk("chat.completion", nil, &openAIDelta{Role: "assistant", Content: &content}, &reason)
+	content, reason := c.reply.Content, c.finishReason()
+	msg := &openAIDelta{Role: "assistant", Content: &content}
+	if len(c.reply.ToolCalls) > 0 {
+		msg.ToolCalls = v1ToolCalls(c.reply.ToolCalls, c.flavor)
+	}
+	out := c.chunk("chat.completion", nil, msg, &reason)
 	out.Usage = c.usageOf()
 	writeV1JSON(c.w, http.StatusOK, out)
 }
@@ -164,7 +202,10 @@ func (c *completion) stream() {
 			return
 		}
 	}
-	reason := c.reply.doneReason()
+	if !c.streamToolCalls(send) {
+		return
+	}
+	reason := c.finishReason()
 	final := &openAIDelta{}
 	if c.flavor == flavorOllama {
 		final = &openAIDelta{Role: role, Content: &empty}

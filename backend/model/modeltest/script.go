@@ -32,7 +32,9 @@ type Request struct {
 	// Options are Ollama's "options", or OpenAI's sampling fields
 	// (temperature, seed, top_p, max_tokens, ...).
 	Options map[string]any `json:"options,omitempty"`
-	Stream  bool           `json:"stream"`
+	// Tools are the tools offered: Ollama's "tools", or OpenAI's.
+	Tools  []backend.Tool `json:"tools,omitempty"`
+	Stream bool           `json:"stream"`
 	// Body is the request body as sent.
 	Body json.RawMessage `json:"body"`
 }
@@ -42,7 +44,11 @@ type ChatRequestRecord = Request
 
 // Reply scripts one answer. The zero Reply is an empty, complete answer.
 type Reply struct {
-	Content    string        // the whole answer
+	Content string // the whole answer
+	// ToolCalls are the tools the model calls, after Content, each
+	// streamed as its server streams them (see ToolCall). A call with no
+	// ID gets one made up as the server makes them.
+	ToolCalls  []backend.ToolCall
 	Chunks     int           // stream it in this many pieces; 0 means about 8 characters a piece
 	Delay      time.Duration // pause before each piece
 	FirstDelay time.Duration // extra pause before the first piece
@@ -176,7 +182,11 @@ func (r Reply) evalTokens() int {
 	if r.EvalTokens > 0 {
 		return r.EvalTokens
 	}
-	return EstimateTokens(r.Content)
+	n := EstimateTokens(r.Content)
+	for _, c := range r.ToolCalls {
+		n += EstimateTokens(c.Name) + EstimateTokens(string(c.Arguments))
+	}
+	return n
 }
 
 // EstimateTokens is the token count the servers report for a text when the

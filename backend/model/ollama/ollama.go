@@ -114,17 +114,18 @@ func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 	call := callwatch.Begin(ctx, p.stall, p.total)
 	defer call.End()
 
-	msgs := make([]api.Message, len(req.Messages))
-	for i, m := range req.Messages {
-		msgs[i] = api.Message{Role: m.Role, Content: m.Content}
+	tools, err := apiTools(req.Tools)
+	if err != nil {
+		return backend.ChatResponse{}, err
 	}
 	stream := true
 	areq := &api.ChatRequest{
 		Model:    req.Model,
-		Messages: msgs,
+		Messages: apiMessages(req.Messages),
 		Stream:   &stream,
 		Format:   req.Schema,
 		Options:  req.Options,
+		Tools:    tools,
 	}
 
 	var (
@@ -132,7 +133,8 @@ func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 		content strings.Builder
 		done    bool
 	)
-	err := p.client.Chat(call.Ctx, areq, func(r api.ChatResponse) error {
+	err = p.client.Chat(call.Ctx, areq, func(r api.ChatResponse) error {
+		out.ToolCalls = append(out.ToolCalls, toolCalls(r.Message.ToolCalls)...)
 		if piece := r.Message.Content; piece != "" {
 			if content.Len() == 0 {
 				out.FirstToken = time.Since(start)
@@ -205,6 +207,9 @@ func (p *Provider) statusError(status int, msg, model string) *backend.Error {
 	case status == http.StatusNotFound && model != "":
 		return backend.Errorf(backend.ENOTFOUND,
 			"model %q not found; pull it with: ollama pull %s (%s said: %s)", model, model, p.server(), msg)
+	case status == http.StatusBadRequest && noTools(msg):
+		return backend.WrapError(backend.EINVALID, backend.ErrToolsUnsupported,
+			"%s: model %q cannot call tools (%s)", p.server(), model, msg)
 	case status == http.StatusBadRequest:
 		return backend.Errorf(backend.EINVALID, "%s rejected the request (400 Bad Request): %s", p.server(), msg)
 	case status >= 500:

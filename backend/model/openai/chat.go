@@ -24,10 +24,12 @@ type chunk struct {
 	Model   string `json:"model"`
 	Choices []struct {
 		Delta struct {
-			Content string `json:"content"`
+			Content   string     `json:"content"`
+			ToolCalls []toolCall `json:"tool_calls"`
 		} `json:"delta"`
 		Message struct {
-			Content string `json:"content"`
+			Content   string     `json:"content"`
+			ToolCalls []toolCall `json:"tool_calls"`
 		} `json:"message"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
@@ -46,6 +48,7 @@ type answer struct {
 	out      backend.ChatResponse
 	content  strings.Builder
 	onToken  func(string)
+	calls    calls
 	finished bool // a finish_reason arrived
 	done     bool // [DONE] arrived
 }
@@ -63,6 +66,9 @@ func (a *answer) add(c chunk, whole bool) {
 		piece := ch.Delta.Content
 		if whole {
 			piece = ch.Message.Content
+			a.calls.add(ch.Message.ToolCalls, true)
+		} else {
+			a.calls.add(ch.Delta.ToolCalls, false)
 		}
 		if piece != "" {
 			if a.content.Len() == 0 {
@@ -91,6 +97,7 @@ func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 		resp.Body.Close()
 	}
 	a.out.Content = a.content.String()
+	a.out.ToolCalls = a.calls.result()
 	a.out.Duration = time.Since(a.start)
 	if err == nil && !a.done && !a.finished {
 		err = io.ErrUnexpectedEOF

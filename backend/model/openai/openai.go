@@ -86,12 +86,12 @@ var sameName = []string{"temperature", "seed", "top_p", "stop", "presence_penalt
 func body(req backend.ChatRequest) map[string]any {
 	b := map[string]any{
 		"model":          req.Model,
-		"messages":       req.Messages,
+		"messages":       messages(req.Messages),
 		"stream":         true,
 		"stream_options": map[string]any{"include_usage": true},
 	}
-	if req.Messages == nil {
-		b["messages"] = []backend.Message{}
+	if len(req.Tools) > 0 {
+		b["tools"] = tools(req.Tools)
 	}
 	for _, k := range sameName {
 		if v, ok := req.Options[k]; ok {
@@ -205,6 +205,9 @@ func (p *Provider) statusError(status int, raw []byte, path, model string) *back
 			"%s has no %s (404: %s); check OPENAI_BASE_URL, which usually ends in /v1", p.server(), path, msg)
 	case status == http.StatusTooManyRequests:
 		return backend.Errorf(backend.EUNAVAILABLE, "%s is rate limiting or out of quota (429: %s); wait and retry", p.server(), msg)
+	case (status == http.StatusBadRequest || status == http.StatusUnprocessableEntity) && noTools(msg):
+		return backend.WrapError(backend.EINVALID, backend.ErrToolsUnsupported,
+			"%s: model %q cannot call tools (%s)", p.server(), model, msg)
 	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
 		return backend.Errorf(backend.EINVALID, "%s rejected the request (%d %s: %s)", p.server(), status, http.StatusText(status), msg)
 	case status >= 500:
