@@ -155,6 +155,19 @@ type Store interface {
 	Runs(ctx context.Context, f RunFilter) ([]Run, error)   // newest first
 
 	ValidationStore
+	RunControl
+}
+
+// RunControl lets any process ask the one running a run to stop it: the
+// engine of that process looks for the request and cancels the run.
+type RunControl interface {
+	// RequestCancel asks for the cancel of a run (id or unique prefix) and
+	// returns it; a run no live process holds is canceled at once.
+	// ECONFLICT when the run has ended.
+	RequestCancel(ctx context.Context, id string) (*Run, error)
+	// CancelRequested reports whether a cancel of the run (its full id)
+	// was asked for since it last started or resumed.
+	CancelRequested(ctx context.Context, id string) (bool, error)
 }
 
 // Batcher is a store that can make many writes in one transaction: every

@@ -82,6 +82,9 @@ type Event struct {
 
 // RunOptions says what to run and how.
 type RunOptions struct {
+	// CancelPoll is how often the run looks for a cancel asked for by
+	// another process; 0 means DefaultCancelPoll.
+	CancelPoll time.Duration
 	// RunID is the id the run gets (32 lowercase hex digits, see NewRunID);
 	// "" draws a new one.
 	RunID     string
@@ -190,7 +193,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (*backend.Run, error)
 func (s *scheduler) drive(ctx context.Context, log *slog.Logger, message string) (*backend.Run, error) {
 	ctx = s.startExtras(ctx)
 	s.e.emit(Event{Kind: KindRun, RunID: s.run.ID, Status: backend.StatusRunning, Message: message})
+	ctx, stopWatch := s.watchCancel(ctx)
 	run, err := s.execute(ctx)
+	stopWatch()
 	s.endExtras(run)
 	log.InfoContext(context.WithoutCancel(ctx), "run ended", "status", run.Status, "error", run.Error,
 		"calls", run.Calls, "tokens_in", run.TokensIn, "tokens_out", run.TokensOut)

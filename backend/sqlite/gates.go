@@ -183,7 +183,7 @@ func (d *DB) ClaimRun(ctx context.Context, id string) (*backend.RunDetail, error
 		if self := os.Getpid(); host == d.host && pid > 0 && pid != self && processAlive(pid) {
 			return backend.Errorf(backend.ECONFLICT, "run %s is held by process %d, which is still running (a factory run waiting for a review?); stop it or decide the review there", full, pid)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, pid = ?, host = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, pid = ?, host = ?, cancel_requested = 0 WHERE id = ?`,
 			backend.StatusRunning, os.Getpid(), d.host, full)
 		return dbError(err, "claim run %s", full)
 	})
