@@ -35,6 +35,10 @@ type Config struct {
 	Now    func() time.Time
 	// EventInterval is how often batched events are delivered (default 50ms).
 	EventInterval time.Duration
+	// FollowPoll is how often the database is read for the runs of other
+	// processes when the file system reports no change (default
+	// sqlite.DefaultChangePoll).
+	FollowPoll time.Duration
 }
 
 // App is the UI surface over one workspace.
@@ -74,6 +78,7 @@ func New(cfg Config) (*App, error) {
 	}
 	a.settings = s
 	a.startWatcher()
+	a.startFollower()
 	return a, nil
 }
 
@@ -328,16 +333,20 @@ func (a *App) launch(ctx context.Context, id string, s Settings, bp *backend.Blu
 	return &d.Run, nil
 }
 
-// CancelRun cancels a run started through this App.
+// CancelRun cancels a run: at once when this App runs it, else through the
+// database, where the process that runs it (a factory run in a terminal)
+// sees the request within a second; a run no process holds any more is
+// canceled at once.
 func (a *App) CancelRun(id string) error {
 	a.mu.Lock()
 	cancel, ok := a.runs[id]
 	a.mu.Unlock()
-	if !ok {
-		return backend.Errorf(backend.ENOTFOUND, "run %q is not running here", id)
+	if ok {
+		cancel()
+		return nil
 	}
-	cancel()
-	return nil
+	_, err := a.cfg.Store.RequestCancel(a.ctx, id)
+	return err
 }
 
 // engine returns an engine with the current providers.

@@ -212,8 +212,8 @@ func TestCancelRun(t *testing.T) {
 	if last := events[len(events)-1]; last.Status != backend.StatusCanceled {
 		t.Errorf("the run ended %s, want canceled", last.Status)
 	}
-	if err := a.CancelRun(run.ID); backend.ErrorCode(err) != backend.ENOTFOUND {
-		t.Errorf("canceling an ended run: %v, want not_found", err)
+	if err := a.CancelRun(run.ID); backend.ErrorCode(err) != backend.ECONFLICT {
+		t.Errorf("canceling an ended run: %v, want a conflict", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

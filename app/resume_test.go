@@ -121,8 +121,8 @@ func TestResumeAFailedRunKeepsWhatSucceeded(t *testing.T) {
 			}
 		}
 	}
-	if err := a.CancelRun(run.ID); backend.ErrorCode(err) != backend.ENOTFOUND {
-		t.Errorf("canceling the ended resumed run: %v, want not_found", err)
+	if err := a.CancelRun(run.ID); backend.ErrorCode(err) != backend.ECONFLICT {
+		t.Errorf("canceling the ended resumed run: %v, want a conflict", err)
 	}
 	if _, err := a.Resume(run.ID); backend.ErrorCode(err) != backend.ECONFLICT || !strings.Contains(err.Error(), "already succeeded") {
 		t.Errorf("resuming the succeeded run: %v, want a conflict", err)
@@ -227,8 +227,11 @@ func TestResumeRefuses(t *testing.T) {
 		if err != nil || got.Run.Status != tt.status {
 			t.Errorf("a refused resume changed the run: %+v, %v", got, err)
 		}
-		if err := a.CancelRun(run.ID); backend.ErrorCode(err) != backend.ENOTFOUND {
-			t.Errorf("a refused resume left the run cancelable here: %v", err)
+		a.mu.Lock()
+		_, here := a.runs[run.ID]
+		a.mu.Unlock()
+		if here {
+			t.Errorf("a refused resume left the run registered here")
 		}
 	}
 }
