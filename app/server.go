@@ -29,6 +29,15 @@ type ServerConfig struct {
 	Token  string // required on every request when set
 	Static fs.FS  // the built frontend (index.html at its root); nil serves no pages
 	Logger *slog.Logger
+	// Addr is the address the server listens on (host:port). Without a
+	// token only requests naming it (or localhost, 127.0.0.1, [::1]) with
+	// its port in their Host header are served: a page on another name that
+	// resolves to loopback (DNS rebinding) is refused. Serve sets it from
+	// its listener.
+	Addr string
+	// MaxEventClients bounds the event streams open at once; 0 means
+	// DefaultMaxEventClients.
+	MaxEventClients int
 }
 
 // Server is browser mode: the App's methods as JSON over HTTP
@@ -48,7 +57,10 @@ func NewServer(a *App, cfg ServerConfig) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{app: a, disp: newDispatcher(a), cfg: cfg, hub: newHub(), mux: http.NewServeMux()}
+	if cfg.MaxEventClients <= 0 {
+		cfg.MaxEventClients = DefaultMaxEventClients
+	}
+	s := &Server{app: a, disp: newDispatcher(a), cfg: cfg, hub: newHub(cfg.MaxEventClients), mux: http.NewServeMux()}
 	s.close = a.subscribe(s.hub.Emit)
 	s.mux.HandleFunc("POST /api/{method}", s.guard(s.handleCall))
 	s.mux.HandleFunc("GET /api/events", s.guard(s.handleEvents))
@@ -58,8 +70,19 @@ func NewServer(a *App, cfg ServerConfig) *Server {
 	return s
 }
 
-// Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's HTTP handler: every response refuses to be
+// framed, and a tokenless server answers only requests for its own host.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w.Header())
+		if s.cfg.Token == "" && !loopbackHost(r.Host, s.cfg.Addr) {
+			writeError(w, http.StatusForbidden, backend.Errorf(backend.EINVALID,
+				"requests for host %q are refused: without a token this server answers only localhost, 127.0.0.1 and [::1]", r.Host))
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
 
 // Close stops the event stream of every client.
 func (s *Server) Close() {
@@ -158,7 +181,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, backend.Errorf(backend.EINTERNAL, "streaming unsupported"))
 		return
 	}
-	ch, cancel := s.hub.subscribe()
+	ch, cancel, ok := s.hub.subscribe()
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, backend.Errorf(backend.EUNAVAILABLE,
+			"too many event streams open (the limit is %d): close another tab of the app", s.cfg.MaxEventClients))
+		return
+	}
 	defer cancel()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -226,10 +254,11 @@ func writeError(w http.ResponseWriter, status int, err error) {
 type hub struct {
 	mu     sync.Mutex
 	subs   map[chan []Event]struct{}
+	max    int // subscriptions at once
 	closed bool
 }
 
-func newHub() *hub { return &hub{subs: map[chan []Event]struct{}{}} }
+func newHub(max int) *hub { return &hub{subs: map[chan []Event]struct{}{}, max: max} }
 
 // Emit implements Emitter.
 func (h *hub) Emit(batch []Event) {
@@ -243,13 +272,17 @@ func (h *hub) Emit(batch []Event) {
 	}
 }
 
-func (h *hub) subscribe() (<-chan []Event, func()) {
-	ch := make(chan []Event, 256)
+// subscribe adds a subscription; ok is false when max are open already.
+func (h *hub) subscribe() (<-chan []Event, func(), bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.subs) >= h.max {
+		return nil, nil, false
+	}
+	ch := make(chan []Event, 256)
 	if h.closed {
 		close(ch)
-		return ch, func() {}
+		return ch, func() {}, true
 	}
 	h.subs[ch] = struct{}{}
 	return ch, func() {
@@ -259,7 +292,7 @@ func (h *hub) subscribe() (<-chan []Event, func()) {
 			delete(h.subs, ch)
 			close(ch)
 		}
-	}
+	}, true
 }
 
 // Close ends every subscription.
@@ -281,6 +314,9 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, scfg ServerConfig) 
 		return err
 	}
 	defer a.shutdown()
+	if scfg.Addr == "" {
+		scfg.Addr = ln.Addr().String()
+	}
 	s := NewServer(a, scfg)
 	defer s.Close()
 	return listenAndServe(ctx, ln, s.Handler())

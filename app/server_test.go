@@ -22,8 +22,10 @@ func newTestServer(t *testing.T, token string) (*App, *httptest.Server) {
 	t.Helper()
 	a := newTestApp(t, nil)
 	static := fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Factory Desk</title>")}}
-	s := NewServer(a, ServerConfig{Token: token, Static: static})
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewUnstartedServer(nil)
+	s := NewServer(a, ServerConfig{Token: token, Static: static, Addr: hs.Listener.Addr().String()})
+	hs.Config.Handler = s.Handler()
+	hs.Start()
 	t.Cleanup(func() {
 		s.Close()
 		hs.Close()
@@ -180,26 +182,7 @@ type sseReader struct {
 
 func openEvents(t *testing.T, hs *httptest.Server) *sseReader {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/api/events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := hs.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { res.Body.Close() })
-	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("events: status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	r := &sseReader{t: t, sc: bufio.NewScanner(res.Body)}
-	r.sc.Buffer(make([]byte, 1<<20), 16<<20)
-	if !r.sc.Scan() || r.sc.Text() != ": connected" {
-		t.Fatalf("the stream does not start with a comment: %q", r.sc.Text())
-	}
-	return r
+	return openStream(t, hs).sseReader
 }
 
 // next returns the next batch, skipping comments.
@@ -306,4 +289,187 @@ func TestBatcherWithoutSubscribersDropsEvents(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("an event was delivered after unsubscribe: %+v", got)
 	}
+}
+
+func TestLoopbackHost(t *testing.T) {
+	tests := []struct {
+		host, bound string
+		want        bool
+	}{
+		{"127.0.0.1:7777", "127.0.0.1:7777", true},
+		{"localhost:7777", "127.0.0.1:7777", true},
+		{"LOCALHOST:7777", "127.0.0.1:7777", true},
+		{"[::1]:7777", "127.0.0.1:7777", true},
+		{"127.0.0.2:7777", "127.0.0.2:7777", true},
+		{"localhost", "127.0.0.1:80", true},
+		{"localhost:7777", "", true},
+		{"evil.example:7777", "127.0.0.1:7777", false},
+		{"evil.example", "127.0.0.1:80", false},
+		{"localhost.evil.example:7777", "127.0.0.1:7777", false},
+		{"127.0.0.1:7778", "127.0.0.1:7777", false},
+		{"localhost", "127.0.0.1:7777", false},
+		{"127.0.0.2:7777", "127.0.0.1:7777", false},
+		{"192.168.1.10:7777", "0.0.0.0:7777", false},
+		{"", "127.0.0.1:7777", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host+" on "+tt.bound, func(t *testing.T) {
+			if got := loopbackHost(tt.host, tt.bound); got != tt.want {
+				t.Errorf("loopbackHost(%q, %q) = %v, want %v", tt.host, tt.bound, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestServerRefusesForeignHosts: without a token, a request naming another
+// host (a page on evil.example rebound to 127.0.0.1) is refused before any
+// method runs, whatever its Origin; with a token the Host is not the guard.
+func TestServerRefusesForeignHosts(t *testing.T) {
+	tests := []struct {
+		name   string
+		token  string
+		host   string
+		status int
+	}{
+		{name: "rebound name", host: "evil.example", status: 403},
+		{name: "loopback name on another port", host: "127.0.0.1:1", status: 403},
+		{name: "localhost", host: "localhost", status: 200},
+		{name: "token in use", token: testToken, host: "evil.example", status: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, hs := newTestServer(t, tt.token)
+			_, port, _ := strings.Cut(strings.TrimPrefix(hs.URL, "http://"), ":")
+			host := tt.host
+			if !strings.Contains(host, ":") {
+				host += ":" + port
+			}
+			req, err := http.NewRequest(http.MethodPost, hs.URL+"/api/SaveSettings", strings.NewReader(`[{"sandbox":"off"}]`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = host
+			req.Header.Set("Origin", "http://"+host)
+			req.Header.Set("X-Factory-Request", "1")
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			res, err := hs.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tt.status, body)
+			}
+			changed := a.currentSettings().Sandbox == "off"
+			if changed != (tt.status == 200) {
+				t.Errorf("sandbox setting changed: %v, want %v", changed, tt.status == 200)
+			}
+		})
+	}
+}
+
+// TestServerRefusesFraming: every response, error or not, forbids framing.
+func TestServerRefusesFraming(t *testing.T) {
+	for _, token := range []string{"", testToken} {
+		_, hs := newTestServer(t, token)
+		for _, r := range []request{
+			{method: http.MethodGet, path: "/"},
+			{method: http.MethodGet, path: "/missing.js"},
+			api("Info", "[]"),
+			api("Nope", "[]"),
+			{method: http.MethodGet, path: "/", headers: map[string]string{"Origin": "https://evil.example"}},
+		} {
+			res, _ := do(t, hs, r)
+			if res.Header.Get("X-Frame-Options") != "DENY" || res.Header.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
+				t.Errorf("token %q, %s %s (status %d): X-Frame-Options %q, CSP %q", token, r.method, r.path, res.StatusCode,
+					res.Header.Get("X-Frame-Options"), res.Header.Get("Content-Security-Policy"))
+			}
+		}
+	}
+}
+
+// TestServerLimitsEventClients opens event streams up to the limit: one
+// more is refused with 503, and a stream closed makes room again.
+func TestServerLimitsEventClients(t *testing.T) {
+	a := newTestApp(t, nil)
+	hs := httptest.NewUnstartedServer(nil)
+	const limit = 40
+	s := NewServer(a, ServerConfig{Addr: hs.Listener.Addr().String(), MaxEventClients: limit})
+	hs.Config.Handler = s.Handler()
+	hs.Start()
+	t.Cleanup(func() {
+		s.Close()
+		hs.Close()
+	})
+	streams := make([]*sseStream, 0, limit)
+	for range limit {
+		streams = append(streams, openStream(t, hs))
+	}
+	for i := range 3 {
+		res, body := do(t, hs, request{method: http.MethodGet, path: "/api/events"})
+		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "too many event streams") {
+			t.Fatalf("stream %d over the limit: status %d %s", limit+i+1, res.StatusCode, body)
+		}
+	}
+	streams[0].close()
+	// The server notices the closed stream when its handler returns; wait
+	// for the room it makes.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		res, err := hs.Client().Get(hs.URL + "/api/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := res.StatusCode == 200
+		res.Body.Close()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a closed stream never made room for a new one")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.emit(Event{Kind: "run", RunID: "r1", Status: backend.StatusRunning})
+	for _, st := range streams[1:] {
+		if batch := st.next(); len(batch) != 1 || batch[0].RunID != "r1" {
+			t.Fatalf("a stream within the limit got %+v", batch)
+		}
+	}
+}
+
+// sseStream is an open event stream that can be closed before the test ends.
+type sseStream struct {
+	*sseReader
+	close func()
+}
+
+func openStream(t *testing.T, hs *httptest.Server) *sseStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/api/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeFn := func() {
+		cancel()
+		res.Body.Close()
+	}
+	t.Cleanup(closeFn)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	r := &sseReader{t: t, sc: bufio.NewScanner(res.Body)}
+	r.sc.Buffer(make([]byte, 1<<20), 16<<20)
+	if !r.sc.Scan() || r.sc.Text() != ": connected" {
+		t.Fatalf("the stream does not start with a comment: %q", r.sc.Text())
+	}
+	return &sseStream{sseReader: r, close: closeFn}
 }
