@@ -13,6 +13,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -34,6 +35,9 @@ var (
 // matter starts with a first line "---" and ends at the next "---" or "..."
 // line.
 func splitDocument(src []byte) (document, error) {
+	if len(src) > MaxFileBytes {
+		return document{}, errors.New(sizeMessage("the file", len(src), MaxFileBytes))
+	}
 	src = bytes.TrimPrefix(src, []byte("\ufeff"))
 	lines := bytes.SplitAfter(src, []byte("\n"))
 	if !isFence(lines[0], false) {
@@ -117,7 +121,17 @@ func (l *linter) valuePos(mv *ast.MappingValueNode) pos {
 // parseYAML parses the front matter and returns its top-level mapping; a
 // syntax error is recorded with the YAML library's position.
 func (l *linter) parseYAML(src []byte) ([]*ast.MappingValueNode, bool) {
-	f, err := parser.ParseBytes(src, 0)
+	if len(src) > MaxFrontMatterBytes {
+		l.add(pos{l.offset + 1, 1}, "%s", sizeMessage("the front matter", len(src), MaxFrontMatterBytes))
+		return nil, false
+	}
+	tokens := lexer.Tokenize(string(src))
+	if tk, depth := tooDeep(tokens, MaxNestingDepth); tk != nil {
+		l.add(pos{tk.Position.Line + l.offset, tk.Position.Column},
+			"the front matter nests %d levels deep here, over the limit of %d: flatten it", depth, MaxNestingDepth)
+		return nil, false
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		var ye yaml.Error
 		p := pos{l.offset + 1, 1}

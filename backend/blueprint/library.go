@@ -3,8 +3,10 @@ package blueprint
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -66,10 +68,10 @@ func (l *Library) files(pattern string) ([]string, [][]byte, error) {
 	var paths []string
 	var srcs [][]byte
 	for _, m := range matches {
-		if info, err := os.Stat(m); err == nil && info.IsDir() {
+		if info, err := os.Stat(m); err == nil && !info.Mode().IsRegular() {
 			continue
 		}
-		src, err := os.ReadFile(m)
+		src, err := ReadSource(m)
 		if err != nil {
 			return nil, nil, backend.WrapError(backend.EINTERNAL, err, "read %s", m)
 		}
@@ -198,4 +200,27 @@ func samePath(want, have string) bool {
 	a, errA := os.Stat(want)
 	b, errB := os.Stat(have)
 	return errA == nil && errB == nil && os.SameFile(a, b)
+}
+
+// ReadSource reads a blueprint or role file, at most MaxFileBytes+1 bytes
+// of it: enough for Parse to say it is too large, without holding a huge
+// file in memory.
+func ReadSource(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+}
+
+// Holds reports whether rel, a slash-separated path relative to the
+// workspace, is a file Load reads: blueprints/*.md or blueprints/roles/*.md.
+func Holds(rel string) bool {
+	for _, pattern := range []string{"blueprints/*.md", "blueprints/roles/*.md"} {
+		if ok, _ := path.Match(pattern, rel); ok {
+			return true
+		}
+	}
+	return false
 }

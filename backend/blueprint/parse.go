@@ -55,6 +55,10 @@ func parse(path string, src []byte, roles map[string]*backend.Role) (*backend.Bl
 	if !ok {
 		return nil, l.sorted(), pos{}
 	}
+	if line, col, depth, deep := bodyTooDeep(doc.body, MaxNestingDepth); deep {
+		l.add(pos{doc.bodyLine + line, col}, "the Markdown nests %d levels deep here, over the limit of %d: flatten it", depth, MaxNestingDepth)
+		return nil, l.sorted(), pos{}
+	}
 	bp := &backend.Blueprint{Path: path, Version: hex.EncodeToString(sum[:]), Source: src}
 	bp.Sections = sections(doc.body, doc.bodyLine)
 	c := &checker{linter: l, bp: bp, roles: roles}
