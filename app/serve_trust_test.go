@@ -197,3 +197,53 @@ func TestServeLimitsEventStreams(t *testing.T) {
 		t.Fatalf("%d streams open", len(open))
 	}
 }
+
+// peakRSS is the peak resident memory of process pid (VmHWM), in bytes.
+func peakRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/PID/status")
+	return 0
+}
+
+// TestServeBlueprintsRefusesNestedYAML: with a 60 KB front matter of nested
+// "[" in the workspace (it made one Blueprints call take 13 s and 1.4 GB),
+// the real factory serve lists the other blueprints and leaves that one
+// out, unparsed, its memory bounded.
+func TestServeBlueprintsRefusesNestedYAML(t *testing.T) {
+	bin := buildFactory(t, "")
+	ws := newWorkspace(t, bin)
+	bomb := "---\nblueprint: evil\nsteps: " + strings.Repeat("[", 60<<10) + "\n---\n"
+	if err := os.WriteFile(filepath.Join(ws, "blueprints", "evil.md"), []byte(bomb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	printed, pid := serve(t, bin, ws, nil)
+	pu, _ := url.Parse(printed)
+	status, _, body := call(t, "http://"+pu.Host, "", "POST", "/api/Blueprints", "[]", map[string]string{"X-Factory-Request": "1"})
+	var list []app.BlueprintSummary
+	if status != 200 || json.Unmarshal([]byte(body), &list) != nil {
+		t.Fatalf("Blueprints: status %d %.200s", status, body)
+	}
+	var paths []string
+	for _, b := range list {
+		paths = append(paths, b.Path)
+	}
+	if got := strings.Join(paths, " "); !strings.Contains(got, "blueprints/hello.md") || strings.Contains(got, "evil") {
+		t.Errorf("Blueprints listed %s", got)
+	}
+	if peak := peakRSS(t, pid); peak > 256<<20 {
+		t.Errorf("factory serve peaked at %d MB", peak>>20)
+	}
+}

@@ -96,6 +96,17 @@ func (c *CLI) check(lib *blueprint.Library, names []string) (*checkReport, error
 				return nil, err
 			}
 			paths[rel] = true
+			if !blueprint.Holds(rel) {
+				// A file the library does not load is linted on its own.
+				bp, diags, err := c.checkFile(lib, name, rel)
+				if err != nil {
+					return nil, err
+				}
+				if bp != nil {
+					rep.Blueprints = append(rep.Blueprints, summarize(bp))
+				}
+				rep.Diagnostics = append(rep.Diagnostics, diags...)
+			}
 		}
 		for _, d := range lib.Diagnostics {
 			if paths[d.Path] || isRolePath(d.Path) {
@@ -105,6 +116,17 @@ func (c *CLI) check(lib *blueprint.Library, names []string) (*checkReport, error
 	}
 	rep.OK = len(rep.Diagnostics) == 0
 	return rep, nil
+}
+
+// checkFile lints a blueprint file outside the library (not
+// blueprints/*.md) against the library's roles.
+func (c *CLI) checkFile(lib *blueprint.Library, name, rel string) (*backend.Blueprint, backend.Diagnostics, error) {
+	src, err := blueprint.ReadSource(filepath.Join(lib.Dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, nil, backend.WrapError(backend.EINVALID, err, "reading %s", name)
+	}
+	bp, diags := blueprint.Parse(rel, src, lib.Roles)
+	return bp, diags, nil
 }
 
 // relPath returns an existing file's path relative to the workspace.

@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 type result struct {
 	code           int
 	stdout, stderr string
+	maxRSS         int64 // peak resident memory in bytes
 }
 
 // factory runs the binary in dir with env added to a minimal environment.
@@ -72,7 +73,11 @@ func factoryWith(t *testing.T, dir string, env []string, stdin io.Reader, args .
 	} else if err != nil {
 		t.Fatalf("factory %v: %v", args, err)
 	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	r := result{code: code, stdout: out.String(), stderr: errb.String()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = int64(ru.Maxrss) << 10 // Linux reports KiB
+	}
+	return r
 }
 
 func baseEnv() []string {
