@@ -51,8 +51,9 @@ type Config struct {
 	// PATH (probed once).
 	Sandbox *validate.Sandbox
 	// GateCache is the Go build cache (GOCACHE) of sandboxed gates, the one
-	// folder they may write besides the output; "" means the workspace's
-	// own, .factory/cache/go-build.
+	// folder they may write besides the output; "" means
+	// $FACTORY_GATE_CACHE, else the workspace's own .factory/cache/go-build.
+	// Gates see it at validate.CacheMount, never the folder that holds it.
 	GateCache string
 	// Tracer makes the run's spans (see spans.go); nil makes none.
 	Tracer Tracer
@@ -138,6 +139,9 @@ func New(cfg Config) *Engine {
 	}
 	if cfg.Sandbox == nil {
 		cfg.Sandbox = validate.NewSandbox()
+	}
+	if cfg.GateCache == "" {
+		cfg.GateCache = cfg.Getenv("FACTORY_GATE_CACHE")
 	}
 	return &Engine{cfg: cfg}
 }

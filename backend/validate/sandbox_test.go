@@ -84,7 +84,8 @@ func TestSandboxHostileGates(t *testing.T) {
 			return "ln -s " + o + " link && echo evil > link/linked.txt"
 		}, trace: noFile("linked.txt")},
 		{name: "write into the home folder", cmd: func(o string) string {
-			return "echo evil > \"$HOME/.factory-sandbox-escape\""
+			home, _ := os.UserHomeDir()
+			return "echo evil > " + filepath.Join(home, ".factory-sandbox-escape")
 		}, trace: func(t *testing.T, _ string) {
 			home, _ := os.UserHomeDir()
 			if _, err := os.Stat(filepath.Join(home, ".factory-sandbox-escape")); err == nil {
@@ -176,8 +177,11 @@ func TestSandboxAllowsWork(t *testing.T) {
 	if !r.Passed || !r.Sandboxed {
 		t.Fatalf("passed=%v sandboxed=%v:\n%s", r.Passed, r.Sandboxed, r.Output)
 	}
-	if want := cache + "\noff\n"; r.Output != want {
+	if want := CacheMount + "\noff\n"; r.Output != want {
 		t.Errorf("output %q, want %q (the private cache, no proxy)", r.Output, want)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "probe")); err != nil {
+		t.Errorf("the gate's cache is not the one given: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "made.txt")); err != nil {
 		t.Errorf("the gate could not write its output folder: %v", err)
