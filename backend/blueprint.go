@@ -17,6 +17,7 @@ type Blueprint struct {
 	Title   string            // front matter `title`
 	Scope   map[string]string // front matter `scope`
 	Model   string            // default model reference, "provider:model"
+	Options ModelOptions      // front matter `options`: model settings of every step
 	Output  string            // output folder, relative to the workspace root
 	Secrets []string          // names of environment variables holding secrets
 	Budget  Budget
@@ -41,9 +42,10 @@ type Budget struct {
 type Step struct {
 	ID       string              `json:"id"`
 	Role     string              `json:"role"`
-	Model    string              `json:"model,omitempty"` // overrides the blueprint's model
-	Uses     []string            `json:"uses,omitempty"`  // section titles or ids given as context
-	Needs    []string            `json:"needs,omitempty"` // upstream step ids
+	Model    string              `json:"model,omitempty"`  // overrides the blueprint's model
+	Options  ModelOptions        `json:"options,omitzero"` // model settings, over the role's and the blueprint's
+	Uses     []string            `json:"uses,omitempty"`   // section titles or ids given as context
+	Needs    []string            `json:"needs,omitempty"`  // upstream step ids
 	Writes   []string            `json:"writes,omitempty"`
 	Validate []string            `json:"validate,omitempty"`
 	Retries  int                 `json:"retries,omitempty"`
@@ -120,21 +122,26 @@ func (b *Blueprint) Enabled(s *Step) bool {
 
 // Role is a reusable agent persona from blueprints/roles/NAME.md.
 type Role struct {
-	Name        string   `json:"role"`
-	Description string   `json:"description"`
-	Skills      []string `json:"skills,omitempty"`
-	Model       string   `json:"model,omitempty"`
-	Prompt      string   `json:"prompt"` // the Markdown body: the system prompt
-	Path        string   `json:"path"`
-	Version     string   `json:"version"` // sha256 hex of the file
+	Name        string       `json:"role"`
+	Description string       `json:"description"`
+	Skills      []string     `json:"skills,omitempty"`
+	Model       string       `json:"model,omitempty"`
+	Options     ModelOptions `json:"options,omitzero"` // model settings, over the blueprint's
+	Prompt      string       `json:"prompt"`           // the Markdown body: the system prompt
+	Path        string       `json:"path"`
+	Version     string       `json:"version"` // sha256 hex of the file
 }
 
-// Diagnostic is one problem found in a blueprint or role file.
+// Diagnostic is one problem found in a blueprint or role file. Step and
+// Field, when known, name the step (its id) and the key (like "writes" or
+// "options.temperature") the problem belongs to.
 type Diagnostic struct {
 	Path    string `json:"path"`
 	Line    int    `json:"line"`
 	Col     int    `json:"col"`
 	Message string `json:"message"`
+	Step    string `json:"step,omitempty"`
+	Field   string `json:"field,omitempty"`
 }
 
 // String formats the diagnostic as path:line:col: message.

@@ -121,6 +121,10 @@ func (l *linter) strMap(key string, mv *ast.MappingValueNode) (map[string]string
 // unknownKey reports a key that is not one of known, suggesting the closest.
 func (l *linter) unknownKey(mv *ast.MappingValueNode, where string, known []string) {
 	k := keyName(mv)
+	if where != "options" && knownKey("options", k) {
+		l.add(l.pos(mv.Key), "unknown key %q in %s: model settings go under options, e.g. options: {%s: ...}", k, where, k)
+		return
+	}
 	if s := closest(k, known); s != "" {
 		l.add(l.pos(mv.Key), "unknown key %q (did you mean %q?)", k, s)
 		return

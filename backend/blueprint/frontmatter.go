@@ -31,27 +31,47 @@ var (
 	errUnclosed      = errors.New("front matter is not closed: add a --- line after it")
 )
 
-// splitDocument separates the front matter of src from its body. The front
-// matter starts with a first line "---" and ends at the next "---" or "..."
+// Bounds says where the parts of a blueprint or role file lie, as byte
+// offsets into the file.
+type Bounds struct {
+	YAMLStart int // first byte of the front matter, after the opening --- line
+	YAMLEnd   int // first byte of the closing --- line
+	BodyStart int // first byte after the closing --- line
+	BodyLine  int // 1-based line of the file holding BodyStart
+}
+
+// SplitFrontMatter finds the front matter of src, which may start with a
+// UTF-8 byte order mark: a first line "---", the YAML, then a "---" or "..."
 // line.
-func splitDocument(src []byte) (document, error) {
+func SplitFrontMatter(src []byte) (Bounds, error) {
 	if len(src) > MaxFileBytes {
-		return document{}, errors.New(sizeMessage("the file", len(src), MaxFileBytes))
+		return Bounds{}, errors.New(sizeMessage("the file", len(src), MaxFileBytes))
 	}
-	src = bytes.TrimPrefix(src, []byte("\ufeff"))
-	lines := bytes.SplitAfter(src, []byte("\n"))
+	bom := 0
+	if bytes.HasPrefix(src, []byte("\ufeff")) {
+		bom = 3
+	}
+	lines := bytes.SplitAfter(src[bom:], []byte("\n"))
 	if !isFence(lines[0], false) {
-		return document{}, errNoFrontMatter
+		return Bounds{}, errNoFrontMatter
 	}
-	off := len(lines[0])
+	off := bom + len(lines[0])
 	for i := 1; i < len(lines); i++ {
 		if isFence(lines[i], true) {
-			doc := document{yaml: src[len(lines[0]):off], yamlLine: 2, body: src[off+len(lines[i]):], bodyLine: i + 2}
-			return doc, nil
+			return Bounds{YAMLStart: bom + len(lines[0]), YAMLEnd: off, BodyStart: off + len(lines[i]), BodyLine: i + 2}, nil
 		}
 		off += len(lines[i])
 	}
-	return document{}, errUnclosed
+	return Bounds{}, errUnclosed
+}
+
+// splitDocument separates the front matter of src from its body.
+func splitDocument(src []byte) (document, error) {
+	b, err := SplitFrontMatter(src)
+	if err != nil {
+		return document{}, err
+	}
+	return document{yaml: src[b.YAMLStart:b.YAMLEnd], yamlLine: 2, body: src[b.BodyStart:], bodyLine: b.BodyLine}, nil
 }
 
 // isFence reports whether line is a front matter delimiter.
@@ -125,7 +145,7 @@ func (l *linter) parseYAML(src []byte) ([]*ast.MappingValueNode, bool) {
 		l.add(pos{l.offset + 1, 1}, "%s", sizeMessage("the front matter", len(src), MaxFrontMatterBytes))
 		return nil, false
 	}
-	tokens := lexer.Tokenize(string(src))
+	tokens := lexer.Tokenize(string(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))))
 	if tk, depth := tooDeep(tokens, MaxNestingDepth); tk != nil {
 		l.add(pos{tk.Position.Line + l.offset, tk.Position.Column},
 			"the front matter nests %d levels deep here, over the limit of %d: flatten it", depth, MaxNestingDepth)

@@ -22,7 +22,7 @@ import (
 
 // blueprintKeys are the keys of a blueprint's front matter.
 var blueprintKeys = []string{
-	"blueprint", "title", "scope", "model", "output", "secrets", "budget",
+	"blueprint", "title", "scope", "model", "options", "output", "secrets", "budget",
 	"steps", "checks", "timeout", "sandbox", "env",
 }
 
@@ -158,6 +158,8 @@ func (c *checker) decodeSetting(key string, mv *ast.MappingValueNode) bool {
 		} else {
 			bp.Secrets = names
 		}
+	case "options":
+		bp.Options = c.decodeOptions(mv)
 	case "budget":
 		c.decodeBudget(mv)
 	case "timeout":

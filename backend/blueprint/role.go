@@ -13,7 +13,7 @@ import (
 )
 
 // roleKeys are the keys of a role's front matter.
-var roleKeys = []string{"role", "description", "skills", "model"}
+var roleKeys = []string{"role", "description", "skills", "model", "options"}
 
 // ParseRole parses a role file, blueprints/roles/NAME.md: front matter with
 // role, description, skills and an optional model; the body is the system
@@ -74,6 +74,8 @@ func decodeRole(l *linter, r *backend.Role, entries []*ast.MappingValueNode) pos
 				r.Model = m
 				checkModel(l, l.valuePos(mv), m)
 			}
+		case "options":
+			r.Options = l.decodeOptions(mv)
 		default:
 			l.unknownKey(mv, "a role", roleKeys)
 		}

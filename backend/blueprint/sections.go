@@ -45,6 +45,10 @@ type heading struct {
 	line  int // line in the file
 }
 
+// Sections returns the sections of a Markdown body that starts at line
+// firstLine of its file, with the ids Parse gives them.
+func Sections(body []byte, firstLine int) []backend.Section { return sections(body, firstLine) }
+
 // sections returns the sections of a Markdown body that starts at line
 // firstLine of its file.
 func sections(body []byte, firstLine int) []backend.Section {

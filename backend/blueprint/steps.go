@@ -12,7 +12,7 @@ import (
 
 // stepKeys are the keys of a step.
 var stepKeys = []string{
-	"id", "role", "model", "uses", "needs", "writes", "validate", "retries", "review", "when",
+	"id", "role", "model", "options", "uses", "needs", "writes", "validate", "retries", "review", "when",
 }
 
 // stepPos holds the file positions of a step's references, for the checks
@@ -75,6 +75,8 @@ func (c *checker) decodeStep(n int, start pos, entries []*ast.MappingValueNode) 
 				s.Model = m
 				checkModel(c.linter, c.valuePos(mv), m)
 			}
+		case "options":
+			s.Options = c.decodeOptions(mv)
 		case "uses":
 			s.Uses, sp.uses, _ = c.strList(key, mv)
 		case "needs":
