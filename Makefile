@@ -3,7 +3,8 @@
 #   make run     build and open the desktop window (installs what it needs)
 #   make serve   browser mode on http://127.0.0.1:7777 (for machines with no display)
 #   make test    install what is missing, then gofmt, go vet, go test -race,
-#                the frontend's tests, the browser and desktop tests
+#                a short fuzz of blueprint edits, the frontend's tests, the
+#                browser and desktop tests
 #   make build   build bin/factory (CLI + browser mode)
 #   make bench   run the benchmarks and print their figures
 #   make test-ollama  the tests against a real Ollama serving a tiny model made here
@@ -29,7 +30,7 @@ APT_DESKTOP := libgtk-3-dev libwebkit2gtk-4.1-dev
 APT_TEST := chromium xvfb xauth x11-apps bubblewrap
 
 .PHONY: all deps apt-build apt-desktop apt-test gomod frontend build desktop run serve \
-	test fmt-check vet gotest frontend-test test-ollama bench soak clean
+	test fmt-check vet gotest fuzz frontend-test test-ollama bench soak clean
 
 all: build
 
@@ -102,7 +103,14 @@ frontend-test: frontend
 test-ollama:
 	bash .ci/ollama.sh test
 
-test: deps apt-desktop apt-test fmt-check vet gotest frontend-test test-ollama
+# fuzz runs the blueprint edit and draft-lint fuzz targets briefly: random
+# edit sequences on the corpus, arbitrary bytes as drafts.
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzEdit$$' -fuzztime $(FUZZTIME) ./backend/blueprint/edit/
+	$(GO) test -run '^$$' -fuzz '^FuzzValidateDraft$$' -fuzztime $(FUZZTIME) ./backend/blueprint/edit/
+
+test: deps apt-desktop apt-test fmt-check vet gotest fuzz frontend-test test-ollama
 
 # bench prints the figures of every benchmark: the engine, store, workspace,
 # trace exporter, replay and re-run, the providers' streaming (against the
