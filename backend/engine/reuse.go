@@ -238,7 +238,7 @@ func (r *stepRun) cacheKey(ctx context.Context) (key string, err error) {
 		Version: cacheKeyVersion, Blueprint: bp.ID, Title: bp.Title, Scope: bp.Scope,
 		Role:  keyRole{Name: role.Name, Prompt: role.Prompt, Skills: role.Skills, Version: role.Version},
 		Step:  *r.step,
-		Model: r.rec.Model, Options: s.opts.Options, Sandbox: bp.Sandbox, Env: bp.Env,
+		Model: r.rec.Model, Options: s.stepOptions(r.step), Sandbox: bp.Sandbox, Env: bp.Env,
 		Timeout: int64(s.opts.GateTimeout + bp.GateTimeout),
 	}
 	in.Step.Line = 0

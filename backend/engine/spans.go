@@ -188,6 +188,8 @@ func optionAttrs(opts map[string]any) []attribute.KeyValue {
 			name = trace.AttrGenAIRequestSeed
 		case "num_predict", "max_tokens":
 			name = trace.AttrGenAIRequestMaxTokens
+		case "stop":
+			name = trace.AttrGenAIRequestStop
 		default:
 			name = "gen_ai.request.option." + k
 		}
@@ -206,6 +208,8 @@ func optionAttrs(opts map[string]any) []attribute.KeyValue {
 			out = append(out, attribute.String(name, n))
 		case bool:
 			out = append(out, attribute.Bool(name, n))
+		case []string:
+			out = append(out, attribute.StringSlice(name, n))
 		}
 	}
 	return out

@@ -81,7 +81,7 @@ func (r *stepRun) execute(ctx context.Context) (status, msg string) {
 	provider = s.serverRetrying(provider, r.step.ID)
 	req := backend.AttemptRequest{
 		RunID: s.run.ID, Blueprint: s.opts.Blueprint, Step: r.step, Role: role,
-		Model: ref, Provider: provider, Upstream: r.upstream, OutputDir: s.outDir, Options: s.opts.Options,
+		Model: ref, Provider: provider, Upstream: r.upstream, OutputDir: s.outDir, Options: s.stepOptions(r.step),
 		Generated: s.generated(),
 	}
 	return r.attempts(ctx, req)

@@ -124,7 +124,7 @@ func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 		Messages: apiMessages(req.Messages),
 		Stream:   &stream,
 		Format:   req.Schema,
-		Options:  req.Options,
+		Options:  ollamaOptions(req.Options),
 		Tools:    tools,
 	}
 

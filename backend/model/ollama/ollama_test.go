@@ -100,10 +100,13 @@ func TestChatSendsRequest(t *testing.T) {
 		name    string
 		schema  json.RawMessage
 		options map[string]any
+		want    map[string]any // the options Ollama gets, when not options
 	}{
-		{"schema and options", schema, map[string]any{"temperature": 0.2, "seed": 42.0, "num_ctx": 8192.0, "num_predict": 512.0}},
-		{"no schema", nil, map[string]any{"top_p": 0.5}},
-		{"nothing", nil, nil},
+		{"schema and options", schema, map[string]any{"temperature": 0.2, "seed": 42.0, "num_ctx": 8192.0, "num_predict": 512.0}, nil},
+		{"no schema", nil, map[string]any{"top_p": 0.5}, nil},
+		{"nothing", nil, nil, nil},
+		{"max_tokens is num_predict", nil, map[string]any{"max_tokens": 64, "stop": []string{"###"}},
+			map[string]any{"num_predict": 64.0, "stop": []any{"###"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,8 +128,12 @@ func TestChatSendsRequest(t *testing.T) {
 			if string(r.Format) != string(tt.schema) {
 				t.Errorf("format %s, want %s", r.Format, tt.schema)
 			}
-			if !reflect.DeepEqual(r.Options, tt.options) {
-				t.Errorf("options %v, want %v", r.Options, tt.options)
+			want := tt.want
+			if want == nil {
+				want = tt.options
+			}
+			if !reflect.DeepEqual(r.Options, want) {
+				t.Errorf("options %v, want %v", r.Options, want)
 			}
 		})
 	}

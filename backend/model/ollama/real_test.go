@@ -68,6 +68,7 @@ func TestRealOllama(t *testing.T) {
 			t.Run("list", func(t *testing.T) { testRealList(t, rp, model) })
 			t.Run("chat with schema", func(t *testing.T) { testRealSchemaChat(t, rp, model) })
 			t.Run("runs to num_predict", func(t *testing.T) { testRealLength(t, rp, model) })
+			t.Run("options max_tokens caps the answer", func(t *testing.T) { testRealMaxTokens(t, rp, model) })
 			t.Run("cancel during generation", func(t *testing.T) { testRealCancel(t, rp, model) })
 			t.Run("unknown model", func(t *testing.T) { testRealUnknownModel(t, rp) })
 		})
@@ -159,6 +160,26 @@ func testRealLength(t *testing.T, rp realProvider, model string) {
 	if resp.DoneReason != "length" || resp.OutputTokens != 40 || resp.Content == "" {
 		t.Errorf("done reason %q, %d tokens, %d bytes; want length, 40 tokens, some text",
 			resp.DoneReason, resp.OutputTokens, len(resp.Content))
+	}
+}
+
+// testRealMaxTokens sends a blueprint's options (max_tokens, seed,
+// temperature, stop) as the engine does: each provider translates them, and
+// the real server stops the answer at max_tokens.
+func testRealMaxTokens(t *testing.T, rp realProvider, model string) {
+	seed, temp, limit := int64(2), 0.7, 24
+	opts := backend.ModelOptions{Seed: &seed, Temperature: &temp, MaxTokens: &limit, Stop: []string{"\u0000"}}
+	resp, err := rp.p.Chat(t.Context(), backend.ChatRequest{
+		Model:    model,
+		Messages: userMessages("Write a long story."),
+		Options:  opts.Map(),
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.DoneReason != "length" || resp.OutputTokens != limit || resp.Content == "" {
+		t.Errorf("done reason %q, %d tokens, %d bytes; want length, %d tokens, some text",
+			resp.DoneReason, resp.OutputTokens, len(resp.Content), limit)
 	}
 }
 
