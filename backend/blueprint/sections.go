@@ -101,18 +101,23 @@ func headings(body []byte, firstLine int) []heading {
 		if !ok || !entering {
 			return ast.WalkContinue, nil
 		}
-		off := h.Pos()
-		if off < 0 && h.Lines().Len() > 0 {
-			off = h.Lines().At(0).Start
-		}
-		line := firstLine
-		if off > 0 {
-			line += bytes.Count(body[:min(off, len(body))], []byte("\n"))
-		}
-		hs = append(hs, heading{title: inlineText(h, body), level: h.Level, line: line})
+		hs = append(hs, heading{title: inlineText(h, body), level: h.Level, line: firstLine + HeadingLine(h, body)})
 		return ast.WalkSkipChildren, nil
 	})
 	return hs
+}
+
+// HeadingLine returns the 0-based line of body where goldmark's heading h
+// starts.
+func HeadingLine(h *ast.Heading, body []byte) int {
+	off := h.Pos()
+	if off < 0 && h.Lines().Len() > 0 {
+		off = h.Lines().At(0).Start
+	}
+	if off <= 0 {
+		return 0
+	}
+	return bytes.Count(body[:min(off, len(body))], []byte("\n"))
 }
 
 // inlineText returns the plain text of a node's inline children.
