@@ -197,6 +197,11 @@ func newDrift(ctx context.Context, name string, m Manifest, e ManifestEntry, sum
 // (the content on disk) of the file at path, with three lines of context.
 // Binary or very large files get a one-line summary instead.
 func Diff(path string, base, current []byte) string {
+	return DiffLabeled(path, base, current, "generated", "on disk")
+}
+
+// DiffLabeled is Diff with the two versions named by from and to.
+func DiffLabeled(path string, base, current []byte, from, to string) string {
 	switch {
 	case len(base) > maxDiffBytes || len(current) > maxDiffBytes:
 		return fmt.Sprintf("%s: file too large to show a diff (over %d bytes)\n", path, maxDiffBytes)
@@ -206,8 +211,8 @@ func Diff(path string, base, current []byte) string {
 	ud := difflib.UnifiedDiff{
 		A:        splitLines(base),
 		B:        splitLines(current),
-		FromFile: "a/" + path + " (generated)",
-		ToFile:   "b/" + path + " (on disk)",
+		FromFile: "a/" + path + " (" + from + ")",
+		ToFile:   "b/" + path + " (" + to + ")",
 		Context:  3,
 	}
 	s, err := difflib.GetUnifiedDiffString(ud)

@@ -32,6 +32,12 @@ const (
 // and theirs (the new answer) with git merge-file, in diff3 style. It needs
 // git on the PATH.
 func Merge3(ctx context.Context, base, ours, theirs []byte) (MergeResult, error) {
+	return Merge3Labeled(ctx, base, ours, theirs, [3]string{LabelOurs, LabelBase, LabelTheirs})
+}
+
+// Merge3Labeled is Merge3 with the conflict markers' labels of ours, base
+// and theirs given.
+func Merge3Labeled(ctx context.Context, base, ours, theirs []byte, labels [3]string) (MergeResult, error) {
 	git, err := exec.LookPath("git")
 	if err != nil {
 		return MergeResult{}, backend.WrapError(backend.EUNAVAILABLE, err,
@@ -50,7 +56,7 @@ func Merge3(ctx context.Context, base, ours, theirs []byte) (MergeResult, error)
 		}
 	}
 	cmd := exec.CommandContext(ctx, git, "merge-file", "-p", "--diff3",
-		"-L", LabelOurs, "-L", LabelBase, "-L", LabelTheirs,
+		"-L", labels[0], "-L", labels[1], "-L", labels[2],
 		names[0], names[1], names[2])
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull, "LC_ALL=C")
