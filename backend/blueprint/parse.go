@@ -23,7 +23,7 @@ import (
 // blueprintKeys are the keys of a blueprint's front matter.
 var blueprintKeys = []string{
 	"blueprint", "title", "scope", "model", "options", "output", "secrets", "budget",
-	"steps", "checks", "timeout", "sandbox", "env",
+	"timeout", "sandbox", "env", "steps", "checks",
 }
 
 // budgetKeys are the keys of a blueprint's budget.

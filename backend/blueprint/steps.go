@@ -12,7 +12,7 @@ import (
 
 // stepKeys are the keys of a step.
 var stepKeys = []string{
-	"id", "role", "model", "options", "uses", "needs", "writes", "validate", "retries", "review", "when",
+	"id", "role", "model", "options", "needs", "uses", "when", "writes", "validate", "retries", "review",
 }
 
 // stepPos holds the file positions of a step's references, for the checks

@@ -285,3 +285,7 @@ func keyString(k any) string {
 	}
 	return fmt.Sprint(k)
 }
+
+// Plain turns a value decoded from YAML (or JSON) into the plain values
+// edits take: map[string]any, []any, string, int64, float64, bool, nil.
+func Plain(v any) any { return plain(v) }

@@ -38,8 +38,9 @@ func (f *formatter) commented(n *node) bool {
 	return false
 }
 
-// flow writes a node in flow style on one line.
-func (f *formatter) flow(n *node, v any, what string) string {
+// flow writes a node in flow style on one line; inFlow says it is inside a
+// flow collection.
+func (f *formatter) flow(n *node, v any, what string, inFlow bool) string {
 	prefix := ""
 	if n.anchor != "" {
 		prefix = "&" + n.anchor + " "
@@ -51,21 +52,24 @@ func (f *formatter) flow(n *node, v any, what string) string {
 		l, _ := v.([]any)
 		parts := make([]string, len(n.items))
 		for i, it := range n.items {
-			parts[i] = f.flow(it.value, at(l, i), itemKind(what))
+			parts[i] = f.flow(it.value, at(l, i), itemKind(what), true)
 		}
 		return prefix + "[" + strings.Join(parts, ", ") + "]"
 	case kindMap:
 		m, _ := v.(map[string]any)
 		parts := []string{}
 		for _, e := range f.ordered(n, what) {
-			parts = append(parts, f.st.key(e.name, true)+": "+f.flow(e.value, m[e.name], childKind(what, e.name)))
+			parts = append(parts, f.st.key(e.name, true)+": "+f.flow(e.value, m[e.name], childKind(what, e.name), true))
 		}
 		return prefix + "{" + strings.Join(parts, ", ") + "}"
 	}
 	if n.empty && v == nil {
 		return strings.TrimSpace(prefix)
 	}
-	return prefix + f.st.scalar(v, stylePlain, true)
+	if s, ok := v.(string); ok && inFlow && strings.ContainsAny(s, " *") {
+		return prefix + doubleQuote(s) // commands and globs read best quoted in a list
+	}
+	return prefix + f.st.scalar(v, stylePlain, inFlow)
 }
 
 // at returns l[i], or nil.
@@ -111,7 +115,7 @@ func (f *formatter) value(indent int, head string, at int, n *node, v any, what 
 	case n.empty && v == nil && n.anchor == "":
 		f.line(indent, f.withTrail(at, head))
 	case f.leaf(n, v, what):
-		f.line(indent, f.withTrail(at, head+" "+f.flow(n, v, what)))
+		f.line(indent, f.withTrail(at, head+" "+f.flow(n, v, what, false)))
 	case n.kind == kindScalar:
 		lit := f.st.literal(v.(string), indent+2)
 		header, rest, _ := strings.Cut(lit, f.st.eol)
