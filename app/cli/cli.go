@@ -140,6 +140,8 @@ Start with:
 	root.AddCommand(
 		c.initCommand(),
 		c.checkCommand(),
+		c.editCommand(),
+		c.fmtCommand(),
 		c.runCommand(),
 		c.runsCommand(),
 		c.showCommand(),
