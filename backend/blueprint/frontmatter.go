@@ -15,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // document is a Markdown file split into its YAML front matter and its body.
@@ -63,6 +64,19 @@ func SplitFrontMatter(src []byte) (Bounds, error) {
 		off += len(lines[i])
 	}
 	return Bounds{}, errUnclosed
+}
+
+// CheckLimits reports a front matter (its YAML, and the lexer's tokens of
+// it) over MaxFrontMatterBytes or nesting deeper than MaxNestingDepth, for
+// readers of front matter other than Parse.
+func CheckLimits(yamlText []byte, tokens token.Tokens) error {
+	if len(yamlText) > MaxFrontMatterBytes {
+		return errors.New(sizeMessage("the front matter", len(yamlText), MaxFrontMatterBytes))
+	}
+	if tk, depth := tooDeep(tokens, MaxNestingDepth); tk != nil {
+		return fmt.Errorf("the front matter nests %d levels deep at its line %d, over the limit of %d: flatten it", depth, tk.Position.Line, MaxNestingDepth)
+	}
+	return nil
 }
 
 // splitDocument separates the front matter of src from its body.

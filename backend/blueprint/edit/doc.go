@@ -129,6 +129,9 @@ func (d *Document) index() error {
 	raw := d.src[d.bounds.YAMLStart:d.bounds.YAMLEnd]
 	norm, crs := normalize(raw)
 	toks := lexer.Tokenize(string(norm))
+	if err := blueprint.CheckLimits(raw, toks); err != nil {
+		return backend.Errorf(backend.EINVALID, "%v", err)
+	}
 	spans, comments, err := align(norm, toks)
 	if err != nil {
 		return err
