@@ -27,6 +27,7 @@ type Blueprint struct {
 	GateTimeout time.Duration // front matter `timeout`: limit of one gate command; 0 = the validator's default
 	Sandbox     string        // front matter `sandbox`: "auto" (the default), "required" or "off"
 	Env         []string      // front matter `env`: names of environment variables passed to gates
+	MaxTurns    int           // front matter `max_turns`: turns of tool calls per attempt; 0 = the role's or the default
 
 	Sections []Section // headings of the body, in document order
 }
@@ -49,9 +50,10 @@ type Step struct {
 	Writes   []string            `json:"writes,omitempty"`
 	Validate []string            `json:"validate,omitempty"`
 	Retries  int                 `json:"retries,omitempty"`
-	Review   string              `json:"review,omitempty"` // "" or "required"
-	When     map[string][]string `json:"when,omitempty"`   // scope key -> allowed values
-	Line     int                 `json:"line,omitempty"`   // line of the step in the file
+	MaxTurns int                 `json:"max_turns,omitempty"` // turns of tool calls per attempt; 0 = the role's
+	Review   string              `json:"review,omitempty"`    // "" or "required"
+	When     map[string][]string `json:"when,omitempty"`      // scope key -> allowed values
+	Line     int                 `json:"line,omitempty"`      // line of the step in the file
 }
 
 // Section is one heading of a blueprint body and the Markdown under it, up to
@@ -99,6 +101,24 @@ func (b *Blueprint) StepModel(s *Step, role *Role, override string) string {
 	return b.Model
 }
 
+// StepMaxTurns returns how many turns of tool calls an attempt of a step
+// allows: the step's max_turns, else its role's, else the blueprint's,
+// else DefaultMaxTurns.
+func (b *Blueprint) StepMaxTurns(s *Step, role *Role) int {
+	switch {
+	case s.MaxTurns > 0:
+		return s.MaxTurns
+	case role != nil && role.MaxTurns > 0:
+		return role.MaxTurns
+	case b.MaxTurns > 0:
+		return b.MaxTurns
+	}
+	return DefaultMaxTurns
+}
+
+// MaxMaxTurns bounds max_turns wherever it is set.
+const MaxMaxTurns = 64
+
 // Enabled reports whether a step's `when` matches the blueprint's scope.
 func (b *Blueprint) Enabled(s *Step) bool {
 	for key, allowed := range s.When {
@@ -126,8 +146,9 @@ type Role struct {
 	Description string       `json:"description"`
 	Skills      []string     `json:"skills,omitempty"`
 	Model       string       `json:"model,omitempty"`
-	Options     ModelOptions `json:"options,omitzero"` // model settings, over the blueprint's
-	Prompt      string       `json:"prompt"`           // the Markdown body: the system prompt
+	Options     ModelOptions `json:"options,omitzero"`    // model settings, over the blueprint's
+	MaxTurns    int          `json:"max_turns,omitempty"` // turns of tool calls per attempt; 0 = the blueprint's
+	Prompt      string       `json:"prompt"`              // the Markdown body: the system prompt
 	Path        string       `json:"path"`
 	Version     string       `json:"version"` // sha256 hex of the file
 }

@@ -23,7 +23,7 @@ import (
 // blueprintKeys are the keys of a blueprint's front matter.
 var blueprintKeys = []string{
 	"blueprint", "title", "scope", "model", "options", "output", "secrets", "budget",
-	"timeout", "sandbox", "env", "steps", "checks",
+	"timeout", "sandbox", "env", "max_turns", "steps", "checks",
 }
 
 // budgetKeys are the keys of a blueprint's budget.
@@ -164,6 +164,8 @@ func (c *checker) decodeSetting(key string, mv *ast.MappingValueNode) bool {
 		c.decodeBudget(mv)
 	case "timeout":
 		c.decodeTimeout(mv)
+	case "max_turns":
+		bp.MaxTurns = maxTurns(c.linter, mv)
 	case "sandbox":
 		if s, ok := c.str(key, mv); ok {
 			bp.Sandbox = s

@@ -13,7 +13,7 @@ import (
 )
 
 // roleKeys are the keys of a role's front matter.
-var roleKeys = []string{"role", "description", "skills", "model", "options"}
+var roleKeys = []string{"role", "description", "skills", "model", "options", "max_turns"}
 
 // ParseRole parses a role file, blueprints/roles/NAME.md: front matter with
 // role, description, skills and an optional model; the body is the system
@@ -76,11 +76,23 @@ func decodeRole(l *linter, r *backend.Role, entries []*ast.MappingValueNode) pos
 			}
 		case "options":
 			r.Options = l.decodeOptions(mv)
+		case "max_turns":
+			r.MaxTurns = maxTurns(l, mv)
 		default:
 			l.unknownKey(mv, "a role", roleKeys)
 		}
 	}
 	return namePos
+}
+
+// maxTurns decodes a max_turns value: 1 to backend.MaxMaxTurns.
+func maxTurns(l *linter, mv *ast.MappingValueNode) int {
+	n, ok := l.integer("max_turns", mv)
+	if ok && (n < 1 || n > backend.MaxMaxTurns) {
+		l.add(l.valuePos(mv), "max_turns: want 1 to %d turns of tool calls, got %d", backend.MaxMaxTurns, n)
+		return 0
+	}
+	return n
 }
 
 // checkRoleName reports a missing or malformed role name, or one that does

@@ -12,7 +12,7 @@ import (
 
 // stepKeys are the keys of a step.
 var stepKeys = []string{
-	"id", "role", "model", "options", "needs", "uses", "when", "writes", "validate", "retries", "review",
+	"id", "role", "model", "options", "needs", "uses", "when", "writes", "validate", "retries", "max_turns", "review",
 }
 
 // stepPos holds the file positions of a step's references, for the checks
@@ -87,6 +87,8 @@ func (c *checker) decodeStep(n int, start pos, entries []*ast.MappingValueNode) 
 			s.Validate = c.decodeValidate(mv)
 		case "retries":
 			s.Retries, _ = c.integer(key, mv)
+		case "max_turns":
+			s.MaxTurns = maxTurns(c.linter, mv)
 		case "review":
 			s.Review = c.decodeReview(mv)
 		case "when":
