@@ -42,6 +42,34 @@ type AttemptRequest struct {
 	// path: a file edited by hand since is merged three ways instead of
 	// overwritten. nil writes the answer as it is.
 	Generated Generated
+	// Tools is how the role's skills work in this attempt.
+	Tools AttemptTools
+}
+
+// AttemptTools is what an attempt's tools may see and do, and its limits.
+type AttemptTools struct {
+	// MaxTurns bounds the model turns that may call tools; a final call
+	// without tools then asks for the answer (0: DefaultMaxTurns).
+	MaxTurns int
+	// Unseen are writes glob sets (the step's own and those of the steps
+	// that do not come before it): the tools do not show a file matching
+	// any of them, so a step sees the output folder as the steps before it
+	// left it.
+	Unseen [][]string
+	// Checks runs the step's validate gates in a folder, as after an
+	// attempt (run_checks); nil when the step has none.
+	Checks func(ctx context.Context, dir string) []GateResult
+	// ScratchDir is where run_checks copies the output folder; "" is the
+	// system's temporary folder.
+	ScratchDir string
+	// Budget, when set, is asked before each model call but the attempt's
+	// first, with the tokens and calls the attempt has used; an error ends
+	// the attempt with it.
+	Budget func(tokens, calls int) error
+	// OnCall and OnTool, when set, are called as each model call and each
+	// tool call ends, in order, with its record.
+	OnCall func(CallRecord)
+	OnTool func(ToolRecord)
 }
 
 // Generated gives what the factory last generated at a path relative to the
@@ -60,6 +88,8 @@ type WriteLimits struct {
 // CallRecord is one model call made during an attempt, with the full request
 // and response, for the store to record.
 type CallRecord struct {
+	Seq       int // 1-based order within the attempt
+	Turn      int // the 1-based turn of the attempt's conversation
 	Provider  string
 	Request   ChatRequest
 	Response  ChatResponse
@@ -74,7 +104,11 @@ type AttemptResult struct {
 	Files []WrittenFile
 	Notes string
 	Calls []CallRecord
-	Err   error
+	Tools []ToolRecord // the tool calls, in the order made
+	// ToolsUnsupported is set when the model could not call tools: the
+	// attempt made one call without them instead.
+	ToolsUnsupported bool
+	Err              error
 }
 
 // Attempter runs one step attempt: context package, model call(s), parsing

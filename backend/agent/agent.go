@@ -1,7 +1,8 @@
 // Package agent runs one step attempt: it builds the context package, makes
-// the model call with structured output, parses the answer (JSON, or prose
-// with fenced code blocks as a fallback) and writes the files through the
-// workspace's scope checks.
+// the model call with structured output (or, for a role with skills, the
+// turns in which the model calls its tools), parses the answer (JSON, or
+// prose with fenced code blocks as a fallback) and writes the files through
+// the workspace's scope checks.
 package agent
 
 import (
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"factorydesk/backend"
+	"factorydesk/backend/tools"
 )
 
 // Config configures an Agent. Zero fields take their defaults.
@@ -32,13 +34,14 @@ type Agent struct {
 	now    func() time.Time
 	tokens int
 	redact func(string) string
+	tools  *tools.Registry
 }
 
 var _ backend.Attempter = (*Agent)(nil)
 
 // New returns an Agent configured by cfg.
 func New(cfg Config) *Agent {
-	a := &Agent{log: cfg.Logger, now: cfg.Now, tokens: cfg.ContextTokens, redact: cfg.Redact}
+	a := &Agent{log: cfg.Logger, now: cfg.Now, tokens: cfg.ContextTokens, redact: cfg.Redact, tools: tools.New()}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -54,9 +57,9 @@ func New(cfg Config) *Agent {
 	return a
 }
 
-// Attempt implements backend.Attempter: one model call with the context
-// package, then the answer's files written under req.OutputDir within the
-// step's writes globs. A provider error keeps its code (EUNAVAILABLE and
+// Attempt implements backend.Attempter: the model call(s) with the context
+// package (see converse), then the answer's files written under
+// req.OutputDir within the step's writes globs. A provider error keeps its code (EUNAVAILABLE and
 // ENOTFOUND tell the engine a retry will not help); a bad answer or a
 // refused file is EINVALID, with a message meant as the next attempt's
 // feedback.
@@ -70,21 +73,16 @@ func (a *Agent) Attempt(ctx context.Context, req backend.AttemptRequest) backend
 	for i := range msgs {
 		msgs[i].Content = a.redact(msgs[i].Content)
 	}
-	creq := backend.ChatRequest{Model: req.Model.Model, Messages: msgs, Schema: Schema(), Options: req.Options}
 	log := a.log.With("run", req.RunID, "step", req.Step.ID, "attempt", req.Attempt)
 	log.DebugContext(ctx, "model call", "model", req.Model.String(), "context_tokens", tokens,
 		"context_budget", a.tokens, "upstream_files", len(req.Upstream))
 
-	started := a.now()
-	resp, err := req.Provider.Chat(ctx, creq, req.OnToken)
-	res.Calls = append(res.Calls, backend.CallRecord{
-		Provider: req.Provider.Name(), Request: creq, Response: resp, Err: err, StartedAt: started,
-	})
+	content, err := a.converse(ctx, req, msgs, &res)
 	if err != nil {
-		res.Err = callError(ctx, req.Model, err)
+		res.Err = err
 		return res
 	}
-	files, notes, err := ParseAnswer(resp.Content)
+	files, notes, err := ParseAnswer(content)
 	if err != nil {
 		res.Err = err
 		return res
@@ -98,7 +96,7 @@ func (a *Agent) Attempt(ctx context.Context, req backend.AttemptRequest) backend
 	if res.Err == nil {
 		res.Notes = notes
 	}
-	log.DebugContext(ctx, "attempt done", "files", len(res.Files), "err", res.Err)
+	log.DebugContext(ctx, "attempt done", "files", len(res.Files), "calls", len(res.Calls), "tools", len(res.Tools), "err", res.Err)
 	return res
 }
 
