@@ -86,7 +86,8 @@ type ModelCall struct {
 	RunID      string        `json:"run_id"`
 	StepID     string        `json:"step"`
 	Attempt    int           `json:"attempt"`
-	Seq        int           `json:"seq"` // 1-based order within the attempt
+	Seq        int           `json:"seq"`            // 1-based order within the attempt
+	Turn       int           `json:"turn,omitempty"` // the 1-based turn of the attempt's conversation
 	Provider   string        `json:"provider"`
 	Model      string        `json:"model"`
 	Options    string        `json:"options,omitempty"` // JSON of the request options
@@ -119,6 +120,7 @@ type RunDetail struct {
 	Steps     []StepRun    `json:"steps"`
 	Attempts  []Attempt    `json:"attempts"`
 	Calls     []ModelCall  `json:"calls"`
+	Tools     []ToolUse    `json:"tool_calls"`
 	Artifacts []Artifact   `json:"artifacts"`
 	Gates     []GateRecord `json:"gates"`
 	Reviews   []Review     `json:"reviews"`
@@ -149,6 +151,9 @@ type Store interface {
 	SaveStep(ctx context.Context, s *StepRun) error     // insert or update by (run, step)
 	SaveAttempt(ctx context.Context, a *Attempt) error  // insert or update by (run, step, n)
 	RecordCall(ctx context.Context, c *ModelCall) error // sets c.ID
+	// RecordToolUse records a tool call; its arguments and result must be
+	// stored blobs.
+	RecordToolUse(ctx context.Context, u *ToolUse) error
 	RecordArtifact(ctx context.Context, a *Artifact) error
 
 	Run(ctx context.Context, id string) (*RunDetail, error) // id or unique prefix

@@ -67,3 +67,20 @@ type ToolRecord struct {
 // cannot call tools (Ollama: "... does not support tools"): the attempt
 // then makes one call without them.
 var ErrToolsUnsupported = errors.New("the model does not support tools")
+
+// ToolUse is one tool call of an attempt as recorded, its arguments and
+// result stored as content-addressed blobs.
+type ToolUse struct {
+	RunID      string        `json:"run_id"`
+	StepID     string        `json:"step"`
+	Attempt    int           `json:"attempt"`
+	Seq        int           `json:"seq"`  // 1-based order within the attempt
+	Turn       int           `json:"turn"` // the model turn that asked for it
+	CallID     string        `json:"call_id,omitempty"`
+	Name       string        `json:"name"`
+	ArgsHash   string        `json:"args_hash"`   // blob of the arguments (JSON)
+	ResultHash string        `json:"result_hash"` // blob of the result the model was given
+	Status     string        `json:"status"`      // ToolOK, ToolError or ToolRefused
+	Duration   time.Duration `json:"duration_ns"`
+	StartedAt  time.Time     `json:"started_at"`
+}

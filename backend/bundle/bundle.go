@@ -92,6 +92,9 @@ func Collect(ctx context.Context, src Source, id string) (*backend.RunBundle, er
 	for _, c := range d.Calls {
 		hashes = append(hashes, c.PromptHash, c.AnswerHash)
 	}
+	for _, u := range d.Tools {
+		hashes = append(hashes, u.ArgsHash, u.ResultHash)
+	}
 	for _, a := range d.Artifacts {
 		hashes = append(hashes, a.SHA256)
 	}

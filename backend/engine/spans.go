@@ -151,6 +151,9 @@ func (t *runTrace) chatSpan(ctx context.Context, c backend.CallRecord) {
 	if len(c.Request.Schema) > 0 {
 		attrs = append(attrs, attribute.String(trace.AttrGenAIOutputType, "json"))
 	}
+	if c.Turn > 0 {
+		attrs = append(attrs, attribute.Int(AttrTurn, c.Turn))
+	}
 	attrs = append(attrs, optionAttrs(c.Request.Options)...)
 	if _, hash, err := backend.RequestBlob(c.Request); err == nil {
 		attrs = append(attrs, attribute.String(AttrPromptHash, hash))

@@ -84,6 +84,7 @@ func (r *stepRun) execute(ctx context.Context) (status, msg string) {
 		Model: ref, Provider: provider, Upstream: r.upstream, OutputDir: s.outDir, Options: s.stepOptions(r.step),
 		Generated: s.generated(),
 	}
+	r.toolSetup(&req)
 	return r.attempts(ctx, req)
 }
 
@@ -110,12 +111,15 @@ func (r *stepRun) attempt(ctx context.Context, req backend.AttemptRequest) attem
 		}
 	}
 	req.OnToken = func(text string) { emitToken(stream.Write(text)) }
+	recorded := r.liveRecords(&req)
 
 	res := s.e.cfg.Attempter.Attempt(ctx, req)
 	emitToken(stream.Flush())
 	s.tr().attemptDone(ctx, res, s.e.cfg.Now())
+	s.tr().toolSpans(ctx, res.Tools, s.redact)
 	builtin := r.builtinGates(&res) // before anything reads the files
-	r.recordCalls(req.Attempt, res.Calls)
+	r.recordCalls(req.Attempt, res.Calls[min(recorded.calls, len(res.Calls)):])
+	r.recordTools(req.Attempt, res.Tools[min(recorded.tools, len(res.Tools)):])
 	s.budget.add(callTokens(res.Calls), len(res.Calls))
 	r.recordArtifacts(req.Attempt, res.Files)
 	r.recordBases(req.Attempt, res.Files)
@@ -200,25 +204,22 @@ func (s *scheduler) emitGate(stepID string, attempt int, g backend.GateResult) {
 		Status: status, Message: msg, Duration: g.Duration})
 }
 
-// callRequest is a model call's request as stored: what the model was asked.
-type callRequest struct {
-	Messages []backend.Message `json:"messages"`
-	Schema   json.RawMessage   `json:"schema,omitempty"`
-	Options  map[string]any    `json:"options,omitempty"`
-}
-
 // recordCalls queues each call's request, answer and record for the store.
 func (r *stepRun) recordCalls(attempt int, calls []backend.CallRecord) {
 	s := r.s
 	for i, c := range calls {
-		mc := &backend.ModelCall{RunID: s.run.ID, StepID: r.step.ID, Attempt: attempt, Seq: i + 1,
+		seq := c.Seq
+		if seq == 0 {
+			seq = i + 1
+		}
+		mc := &backend.ModelCall{RunID: s.run.ID, StepID: r.step.ID, Attempt: attempt, Seq: seq, Turn: c.Turn,
 			Provider: c.Provider, Model: c.Request.Model, TokensIn: c.Response.InputTokens,
 			TokensOut: c.Response.OutputTokens, Duration: c.Response.Duration,
 			FirstToken: c.Response.FirstToken, DoneReason: c.Response.DoneReason, StartedAt: c.StartedAt}
 		if c.Err != nil {
 			mc.Error = c.Err.Error()
 		}
-		prompt, err := json.Marshal(callRequest{Messages: c.Request.Messages, Schema: c.Request.Schema, Options: c.Request.Options})
+		prompt, _, err := backend.RequestBlob(c.Request)
 		if err != nil {
 			s.rec.fail(backend.WrapError(backend.EINVALID, err, "step %s: encode the model request", r.step.ID))
 			continue

@@ -86,9 +86,16 @@ func importRecords(ctx context.Context, tx *sql.Tx, b *backend.RunBundle) error 
 	for _, c := range b.Detail.Calls {
 		if err := exec("a model call", `INSERT INTO model_calls (run_id, step_id, attempt, seq, provider, model,
 			options, prompt_hash, answer_hash, tokens_in, tokens_out, duration, first_token, done_reason, error,
-			started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, c.StepID, c.Attempt, c.Seq,
+			started_at, turn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, c.StepID, c.Attempt, c.Seq,
 			c.Provider, c.Model, c.Options, nullable(c.PromptHash), nullable(c.AnswerHash), c.TokensIn, c.TokensOut,
-			int64(c.Duration), int64(c.FirstToken), c.DoneReason, c.Error, toNS(c.StartedAt)); err != nil {
+			int64(c.Duration), int64(c.FirstToken), c.DoneReason, c.Error, toNS(c.StartedAt), c.Turn); err != nil {
+			return err
+		}
+	}
+	for _, u := range b.Detail.Tools {
+		u.RunID = r.ID
+		if err := exec("a tool call", `INSERT INTO tool_calls (`+toolColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, toolRow(&u)...); err != nil {
 			return err
 		}
 	}

@@ -142,6 +142,9 @@ func (d *DB) Run(ctx context.Context, id string) (*backend.RunDetail, error) {
 		if rd.Calls, err = loadCalls(ctx, tx, full); err != nil {
 			return err
 		}
+		if rd.Tools, err = loadTools(ctx, tx, full); err != nil {
+			return err
+		}
 		if rd.Artifacts, err = loadArtifacts(ctx, tx, `WHERE run_id = ? ORDER BY rowid`, full); err != nil {
 			return err
 		}

@@ -89,13 +89,24 @@ func recordAll(t *testing.T, d *DB, r *backend.Run) *backend.RunDetail {
 	call := backend.ModelCall{RunID: r.ID, StepID: "design", Attempt: 1, Seq: 1, Provider: "ollama", Model: "llama3",
 		Options: `{"temperature":0}`, PromptHash: mustBlob(t, d, "prompt "+r.ID), AnswerHash: mustBlob(t, d, "answer"),
 		TokensIn: 10, TokensOut: 20, Duration: 1500 * time.Millisecond, FirstToken: 250 * time.Millisecond,
-		DoneReason: "stop", Error: "none", StartedAt: at(12)}
+		DoneReason: "stop", Error: "none", StartedAt: at(12), Turn: 2}
 	failed := backend.ModelCall{RunID: r.ID, StepID: "code", Attempt: 1, Seq: 1, Provider: "ollama", Model: "llama3",
 		PromptHash: call.PromptHash, Error: "connection refused", StartedAt: at(22)}
 	for _, c := range []*backend.ModelCall{&call, &failed} {
 		if err := d.RecordCall(ctx, c); err != nil {
 			t.Fatalf("RecordCall: %v", err)
 		}
+	}
+	use := backend.ToolUse{RunID: r.ID, StepID: "design", Attempt: 1, Seq: 1, Turn: 1, CallID: "call_x1",
+		Name: "read_file", ArgsHash: mustBlob(t, d, `{"path":"docs/x.md"}`), ResultHash: mustBlob(t, d, "1\tx"),
+		Status: backend.ToolOK, Duration: 3 * time.Millisecond, StartedAt: at(12)}
+	if err := d.RecordToolUse(ctx, &use); err != nil {
+		t.Fatalf("RecordToolUse: %v", err)
+	}
+	bad := use
+	bad.Seq, bad.ResultHash = 2, "0000"
+	if err := d.RecordToolUse(ctx, &bad); backend.ErrorCode(err) != backend.EINVALID {
+		t.Fatalf("a tool call with a result that is not a blob: %v", err)
 	}
 	art := backend.Artifact{RunID: r.ID, StepID: "design", Attempt: 1, Path: "docs/design.md",
 		SHA256: mustBlob(t, d, "# Design"), Size: 8, Sections: []string{"overview"}, CreatedAt: at(19)}
@@ -105,6 +116,7 @@ func recordAll(t *testing.T, d *DB, r *backend.Run) *backend.RunDetail {
 	want.Steps = steps
 	want.Attempts = []backend.Attempt{atts[1], atts[2], atts[0]} // by step order, then n
 	want.Calls = []backend.ModelCall{call, failed}
+	want.Tools = []backend.ToolUse{use}
 	want.Artifacts = []backend.Artifact{art}
 	want.Gates, want.Reviews = []backend.GateRecord{}, []backend.Review{}
 	return want

@@ -73,11 +73,11 @@ func (d *DB) RecordCall(ctx context.Context, c *backend.ModelCall) error {
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO model_calls (run_id, step_id, attempt, seq,
 			provider, model, options, prompt_hash, answer_hash, tokens_in, tokens_out, duration,
-			first_token, done_reason, error, started_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			first_token, done_reason, error, started_at, turn)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.RunID, c.StepID, c.Attempt, c.Seq, c.Provider, c.Model, c.Options,
 			nullable(c.PromptHash), nullable(c.AnswerHash), c.TokensIn, c.TokensOut,
-			int64(c.Duration), int64(c.FirstToken), c.DoneReason, c.Error, toNS(c.StartedAt))
+			int64(c.Duration), int64(c.FirstToken), c.DoneReason, c.Error, toNS(c.StartedAt), c.Turn)
 		if err != nil {
 			return dbError(err, "record a model call of run %s", c.RunID)
 		}
@@ -198,7 +198,7 @@ func loadAttempts(ctx context.Context, tx *sql.Tx, runID string) ([]backend.Atte
 func loadCalls(ctx context.Context, tx *sql.Tx, runID string) ([]backend.ModelCall, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, run_id, step_id, attempt, seq, provider, model,
 		options, COALESCE(prompt_hash, ''), COALESCE(answer_hash, ''), tokens_in, tokens_out,
-		duration, first_token, done_reason, error, started_at
+		duration, first_token, done_reason, error, started_at, turn
 		FROM model_calls WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, dbError(err, "read the model calls of run %s", runID)
@@ -210,7 +210,7 @@ func loadCalls(ctx context.Context, tx *sql.Tx, runID string) ([]backend.ModelCa
 		var dur, first, started int64
 		if err := rows.Scan(&c.ID, &c.RunID, &c.StepID, &c.Attempt, &c.Seq, &c.Provider, &c.Model,
 			&c.Options, &c.PromptHash, &c.AnswerHash, &c.TokensIn, &c.TokensOut, &dur, &first,
-			&c.DoneReason, &c.Error, &started); err != nil {
+			&c.DoneReason, &c.Error, &started, &c.Turn); err != nil {
 			return nil, dbError(err, "read the model calls of run %s", runID)
 		}
 		c.Duration, c.FirstToken, c.StartedAt = time.Duration(dur), time.Duration(first), fromNS(started)

@@ -129,6 +129,10 @@ func (p *provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 		return backend.ChatResponse{}, err
 	}
 	if c.Error != "" {
+		if len(req.Tools) > 0 && strings.Contains(c.Error, backend.ErrToolsUnsupported.Error()) {
+			// The model could not call tools: the attempt answers without them, as it did.
+			return backend.ChatResponse{}, backend.WrapError(backend.EINVALID, backend.ErrToolsUnsupported, "recorded call failed: %s", c.Error)
+		}
 		return backend.ChatResponse{}, backend.Errorf(backend.EINTERNAL, "recorded call failed: %s", c.Error)
 	}
 	if onToken != nil && c.Answer != "" {
