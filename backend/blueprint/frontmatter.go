@@ -103,6 +103,7 @@ type linter struct {
 	path   string
 	offset int
 	diags  backend.Diagnostics
+	parsed *ast.File // the front matter parsed already, if it was
 }
 
 // add records a diagnostic at p.
@@ -155,6 +156,9 @@ func (l *linter) valuePos(mv *ast.MappingValueNode) pos {
 // parseYAML parses the front matter and returns its top-level mapping; a
 // syntax error is recorded with the YAML library's position.
 func (l *linter) parseYAML(src []byte) ([]*ast.MappingValueNode, bool) {
+	if l.parsed != nil {
+		return l.entries(l.parsed)
+	}
 	if len(src) > MaxFrontMatterBytes {
 		l.add(pos{l.offset + 1, 1}, "%s", sizeMessage("the front matter", len(src), MaxFrontMatterBytes))
 		return nil, false
@@ -183,6 +187,11 @@ func (l *linter) parseYAML(src []byte) ([]*ast.MappingValueNode, bool) {
 		l.add(p, "yaml: %s", msg)
 		return nil, false
 	}
+	return l.entries(f)
+}
+
+// entries returns the top-level mapping of a parsed front matter.
+func (l *linter) entries(f *ast.File) ([]*ast.MappingValueNode, bool) {
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return nil, true
 	}

@@ -41,10 +41,23 @@ func Parse(path string, src []byte, roles map[string]*backend.Role) (*backend.Bl
 	return bp, diags
 }
 
+// ParseParsed is Parse for a file whose front matter the caller has already
+// lexed (with CRLF line breaks read as LF), checked with CheckLimits and
+// parsed into f, so that it is not parsed twice.
+func ParseParsed(path string, src []byte, f *ast.File, roles map[string]*backend.Role) (*backend.Blueprint, backend.Diagnostics) {
+	bp, diags, _ := parseWith(path, src, f, roles)
+	return bp, diags
+}
+
 // parse is Parse that also returns the position of the blueprint's id.
 func parse(path string, src []byte, roles map[string]*backend.Role) (*backend.Blueprint, backend.Diagnostics, pos) {
+	return parseWith(path, src, nil, roles)
+}
+
+// parseWith is parse of a front matter parsed already into f, when not nil.
+func parseWith(path string, src []byte, f *ast.File, roles map[string]*backend.Role) (*backend.Blueprint, backend.Diagnostics, pos) {
 	sum := sha256.Sum256(src)
-	l := &linter{path: path}
+	l := &linter{path: path, parsed: f}
 	doc, err := splitDocument(src)
 	if err != nil {
 		l.add(pos{1, 1}, "%s", err.Error())

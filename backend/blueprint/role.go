@@ -20,8 +20,15 @@ var roleKeys = []string{"role", "description", "skills", "model", "options", "ma
 // prompt. It returns the role, non-nil whenever the front matter could be
 // read, and all diagnostics sorted by line and column.
 func ParseRole(path string, src []byte) (*backend.Role, backend.Diagnostics) {
+	return ParseRoleParsed(path, src, nil)
+}
+
+// ParseRoleParsed is ParseRole for a file whose front matter the caller has
+// already lexed (with CRLF line breaks read as LF), checked with
+// CheckLimits and parsed into f (nil: ParseRole parses it).
+func ParseRoleParsed(path string, src []byte, f *ast.File) (*backend.Role, backend.Diagnostics) {
 	sum := sha256.Sum256(src)
-	l := &linter{path: path}
+	l := &linter{path: path, parsed: f}
 	doc, err := splitDocument(src)
 	if err != nil {
 		l.add(pos{1, 1}, "%s", err.Error())

@@ -53,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil || !bytes.Equal(out, src) {
 				t.Fatalf("no edit: %v, changed %v", err, !bytes.Equal(out, src))
 			}
-			model := d.model.(map[string]any)
+			model := d.plainModel()
 			var same []Op
 			for k, v := range model {
 				if k == "steps" {

@@ -21,6 +21,7 @@ import (
 	"factorydesk/backend/blueprint"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
@@ -51,8 +52,9 @@ type Document struct {
 	kind   Kind
 	src    []byte
 	bounds blueprint.Bounds
-	root   *node // the top-level mapping; nil when the front matter is empty
-	model  any   // the front matter as plain values
+	root   *node     // the top-level mapping; nil when the front matter is empty
+	file   *ast.File // the YAML library's tree of the front matter (CRLF read as LF)
+	model  any       // the front matter as plain values; nil until loadModel
 	eol    string
 	lines  []int // offsets of the start of each line of src
 	// comments are the byte ranges of the front matter's comments.
@@ -68,9 +70,21 @@ func Hash(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Open indexes src. It fails (EINVALID) when the file has no front matter or
-// its YAML does not parse; the error then says where.
+// Open indexes src and reads its model. It fails (EINVALID) when the file
+// has no front matter or its YAML does not parse; the error then says where.
 func Open(kind Kind, src []byte) (*Document, error) {
+	d, err := open(kind, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.loadModel(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// open indexes src without reading its model, as linting needs.
+func open(kind Kind, src []byte) (*Document, error) {
 	b, err := blueprint.SplitFrontMatter(src)
 	if err != nil {
 		return nil, backend.Errorf(backend.EINVALID, "%s", err.Error())
@@ -149,23 +163,11 @@ func (d *Document) index() error {
 	if len(f.Docs) > 1 {
 		return backend.Errorf(backend.EINVALID, "front matter holds several YAML documents: keep one")
 	}
+	d.file = f
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
-		d.model = map[string]any{}
 		return nil
 	}
 	body := f.Docs[0].Body
-	var v any
-	if err := yaml.NodeToValue(body, &v); err != nil {
-		return yamlError(err)
-	}
-	d.model = plain(v)
-	if _, ok := d.model.(map[string]any); !ok {
-		if d.model == nil {
-			d.model = map[string]any{}
-			return nil
-		}
-		return backend.Errorf(backend.EINVALID, "front matter: want a mapping of keys")
-	}
 	bld := &builder{d: d, spans: spans, toFile: toFile}
 	root, err := bld.build(body)
 	if err != nil {
@@ -176,6 +178,38 @@ func (d *Document) index() error {
 	}
 	d.root = root
 	return nil
+}
+
+// loadModel reads the front matter's plain values.
+func (d *Document) loadModel() error {
+	if d.model != nil {
+		return nil
+	}
+	d.model = map[string]any{}
+	if d.file == nil || len(d.file.Docs) == 0 || d.file.Docs[0].Body == nil {
+		return nil
+	}
+	var v any
+	if err := yaml.NodeToValue(d.file.Docs[0].Body, &v); err != nil {
+		return yamlError(err)
+	}
+	switch m := plain(v).(type) {
+	case map[string]any:
+		d.model = m
+	case nil:
+	default:
+		return backend.Errorf(backend.EINVALID, "front matter: want a mapping of keys")
+	}
+	return nil
+}
+
+// plainModel returns the model read by Open.
+func (d *Document) plainModel() map[string]any {
+	m, _ := d.model.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
 }
 
 // yamlError wraps a YAML library error as EINVALID.

@@ -26,7 +26,7 @@ func Format(kind Kind, src []byte) ([]byte, error) {
 	}
 	f := &formatter{d: d, st: &style{eol: d.eol, unit: 2, seqIndent: 2, itemKey: 2, flowLists: true, flowMaps: true, quote: '"'}}
 	f.assignComments()
-	f.mapping(d.root, d.model.(map[string]any), 0, string(kind))
+	f.mapping(d.root, d.plainModel(), 0, string(kind))
 	for _, c := range f.foot {
 		f.line(0, c)
 	}
@@ -38,8 +38,8 @@ func Format(kind Kind, src []byte) ([]byte, error) {
 	if err != nil {
 		return nil, backend.Errorf(backend.EINTERNAL, "fmt would break the file (%v); nothing was changed", err)
 	}
-	if !equal(nd.model, d.model) {
-		return nil, backend.Errorf(backend.EINTERNAL, "fmt would change the meaning (%s); nothing was changed", firstDifference("", d.model, nd.model))
+	if !equal(nd.plainModel(), d.plainModel()) {
+		return nil, backend.Errorf(backend.EINTERNAL, "fmt would change the meaning (%s); nothing was changed", firstDifference("", d.plainModel(), nd.plainModel()))
 	}
 	if !slices.Equal(commentTexts(d), commentTexts(nd)) {
 		return nil, backend.Errorf(backend.EINTERNAL, "fmt would lose comments; nothing was changed")

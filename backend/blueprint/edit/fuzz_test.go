@@ -110,7 +110,7 @@ func FuzzEdit(f *testing.F) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for range 1 + g.next()%4 {
-			op := g.op(d.model.(map[string]any))
+			op := g.op(d.plainModel())
 			nd, ss, err := d.apply(op, Options{AllowProblems: g.next()%2 == 0})
 			if err != nil {
 				if backend.ErrorCode(err) != backend.EINVALID {

@@ -40,9 +40,9 @@ func (ed *editor) find(p path, n int) (*node, slot, error) {
 // stepItem returns the item of the step with the given id and the steps
 // list.
 func (ed *editor) stepItem(id string) (*item, *node, error) {
-	i := stepIndex(ed.d.model.(map[string]any), id)
+	i := stepIndex(ed.d.plainModel(), id)
 	if i < 0 {
-		return nil, nil, unknownStep(id, ed.d.model.(map[string]any))
+		return nil, nil, unknownStep(id, ed.d.plainModel())
 	}
 	e := ed.d.root.get("steps")
 	if e == nil || e.value.kind != kindSeq || i >= len(e.value.items) {
@@ -103,7 +103,7 @@ func (ed *editor) setAt(p path, v any) error {
 			ed.addEntry(n, s, p[k], rest, nil)
 			return nil
 		}
-		old, _, _ := lookup(ed.d.model.(map[string]any), p[:k+1])
+		old, _, _ := lookup(ed.d.plainModel(), p[:k+1])
 		ed.patch(e.value, ed.entrySlot(n, e, s.what), old, rest)
 		return nil
 	}

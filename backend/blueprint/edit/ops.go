@@ -112,7 +112,7 @@ func Apply(kind Kind, src []byte, ops []Op, opt Options) ([]byte, error) {
 
 // apply makes one edit and returns the new document and the splices made.
 func (d *Document) apply(op Op, opt Options) (*Document, []splice, error) {
-	model := clone(d.model).(map[string]any)
+	model := clone(d.plainModel()).(map[string]any)
 	ed := &editor{d: d, st: d.learnStyle()}
 	body, err := ed.run(op, model)
 	if err != nil {

@@ -130,7 +130,7 @@ func (ed *editor) setNeeds(id string, needs []string) error {
 		ed.addEntry(m, ed.itemSlot(list, it, "steps"), "needs", toList(needs), nil)
 		return nil
 	}
-	old := ed.d.model.(map[string]any)
+	old := ed.d.plainModel()
 	ov, _, _ := lookup(old, path{"steps", id, "needs"})
 	ed.patch(e.value, ed.entrySlot(m, e, "step"), ov, toList(needs))
 	return nil
@@ -155,7 +155,7 @@ func (ed *editor) opRename(from, to string, model map[string]any) error {
 	steps(model)[i].(map[string]any)["id"] = to
 	e := it.value.get("id")
 	ed.patch(e.value, ed.entrySlot(it.value, e, "step"), from, to)
-	orig := steps(ed.d.model.(map[string]any))
+	orig := steps(ed.d.plainModel())
 	for k, st := range steps(model) {
 		m := st.(map[string]any)
 		old := needsOf(m)

@@ -45,6 +45,7 @@ type node struct {
 	vstart  int
 	end     int
 	empty   bool
+	text    string // a scalar's value as the parser read it
 	anchor  string // the anchor the node defines
 	alias   string // the anchor an alias node names
 	tagged  bool
@@ -155,7 +156,7 @@ func (b *builder) scalar(n ast.Node) (*node, error) {
 		nd.empty = true
 		return nd, nil
 	}
-	nd.start, nd.vstart, nd.end = s.start, s.start, s.end
+	nd.start, nd.vstart, nd.end, nd.text = s.start, s.start, s.end, tk.Value
 	switch tk.Type {
 	case token.SingleQuoteType:
 		nd.style = styleSingle
@@ -322,6 +323,14 @@ func (b *builder) sequence(v *ast.SequenceNode) (*node, error) {
 		nd.end = nd.items[len(nd.items)-1].dash.end
 	}
 	return nd, nil
+}
+
+// stepID returns the id a step item's mapping gives, or "".
+func (it *item) stepID() string {
+	if e := it.value.get("id"); e != nil && e.value.kind == kindScalar {
+		return e.value.text
+	}
+	return ""
 }
 
 // get returns the entry of a mapping node with the given key.

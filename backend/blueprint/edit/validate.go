@@ -6,6 +6,8 @@ import (
 
 	"factorydesk/backend"
 	"factorydesk/backend/blueprint"
+
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Result is what ValidateDraft finds in a draft of a blueprint or a role.
@@ -95,7 +97,7 @@ func sectionsOf(ss []backend.Section) []Section {
 // library (nil skips the role checks).
 func ValidateDraft(path string, text []byte, roles map[string]*backend.Role) Result {
 	kind := KindOf(path)
-	d, err := Open(kind, text)
+	d, err := open(kind, text)
 	if err == nil {
 		return d.Validate(path, roles)
 	}
@@ -133,7 +135,7 @@ func (r *Result) recover(path string, text []byte, b blueprint.Bounds, roles map
 		diags := lint(r.Kind, path, draft, roles, &part)
 		if part.Blueprint != nil || part.Role != nil {
 			r.Blueprint, r.Role = part.Blueprint, part.Role
-			if d, err := Open(r.Kind, draft); err == nil {
+			if d, err := open(r.Kind, draft); err == nil {
 				r.Steps = d.stepLines()
 			}
 			return
@@ -151,14 +153,19 @@ func (r *Result) recover(path string, text []byte, b blueprint.Bounds, roles map
 	}
 }
 
-// lint runs the linter of kind on text and puts the model in r.
-func lint(kind Kind, path string, text []byte, roles map[string]*backend.Role, r *Result) backend.Diagnostics {
+// lint runs the linter of kind on text (whose front matter f holds, when
+// parsed already) and puts the model in r.
+func lint(kind Kind, path string, text []byte, roles map[string]*backend.Role, r *Result, f ...*ast.File) backend.Diagnostics {
+	var parsed *ast.File
+	if len(f) > 0 {
+		parsed = f[0]
+	}
 	if kind == KindRole {
-		role, diags := blueprint.ParseRole(path, text)
+		role, diags := blueprint.ParseRoleParsed(path, text, parsed)
 		r.Role = role
 		return diags
 	}
-	bp, diags := blueprint.Parse(path, text, roles)
+	bp, diags := blueprint.ParseParsed(path, text, parsed, roles)
 	if bp != nil {
 		r.Blueprint = modelOf(bp)
 	}
@@ -168,7 +175,7 @@ func lint(kind Kind, path string, text []byte, roles map[string]*backend.Role, r
 // Validate lints the document and tells each diagnostic's step and field.
 func (d *Document) Validate(path string, roles map[string]*backend.Role) Result {
 	r := Result{Path: path, Kind: d.kind, Hash: Hash(d.src), Steps: d.stepLines()}
-	r.Diagnostics = lint(d.kind, path, d.src, roles, &r)
+	r.Diagnostics = lint(d.kind, path, d.src, roles, &r, d.file)
 	for i := range r.Diagnostics {
 		r.Diagnostics[i].Step, r.Diagnostics[i].Field = d.attribute(r.Diagnostics[i])
 	}
@@ -187,15 +194,8 @@ func (d *Document) stepLines() []StepLines {
 	if e == nil || e.value.kind != kindSeq {
 		return out
 	}
-	list := steps(d.model.(map[string]any))
-	for i, it := range e.value.items {
-		id := ""
-		if i < len(list) {
-			if m, ok := list[i].(map[string]any); ok {
-				id = scalarText(m["id"])
-			}
-		}
-		out = append(out, StepLines{ID: id, Lines: Lines{d.lineOf(it.start()) + 1, d.lineOf(it.value.end) + 1}})
+	for _, it := range e.value.items {
+		out = append(out, StepLines{ID: it.stepID(), Lines: Lines{d.lineOf(it.start()) + 1, d.lineOf(it.value.end) + 1}})
 	}
 	return out
 }
@@ -227,13 +227,11 @@ func (d *Document) attribute(dg backend.Diagnostic) (step, field string) {
 	if e.name != "steps" || e.value.kind != kindSeq {
 		return "", e.name + d.subField(e.value, off)
 	}
-	list := steps(d.model.(map[string]any))
-	for i, it := range e.value.items {
-		if off < it.start() || off >= d.lineEnd(it.value.end) || i >= len(list) {
+	for _, it := range e.value.items {
+		if off < it.start() || off >= d.lineEnd(it.value.end) {
 			continue
 		}
-		m, _ := list[i].(map[string]any)
-		step = scalarText(m["id"])
+		step = it.stepID()
 		if it.value.kind != kindMap {
 			return step, ""
 		}

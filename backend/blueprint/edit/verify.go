@@ -53,8 +53,8 @@ func (d *Document) verify(out []byte, model map[string]any, body []byte) (*Docum
 	if !bytes.Equal(out[nd.bounds.BodyStart:], body) {
 		return nil, backend.Errorf(backend.EINTERNAL, "the edit would change the body unasked; nothing was changed")
 	}
-	if !equal(nd.model, any(model)) {
-		return nil, backend.Errorf(backend.EINTERNAL, "the edited text would not read back as intended (%s); nothing was changed", firstDifference("", model, nd.model))
+	if !equal(nd.plainModel(), model) {
+		return nil, backend.Errorf(backend.EINTERNAL, "the edited text would not read back as intended (%s); nothing was changed", firstDifference("", model, nd.plainModel()))
 	}
 	return nd, nil
 }
