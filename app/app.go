@@ -52,6 +52,8 @@ type App struct {
 	mu       sync.Mutex
 	settings Settings
 	runs     map[string]context.CancelFunc // active runs started here
+
+	docs *documents // blueprint editing: saves, drafts, preview
 }
 
 // New returns an App over cfg.Root. Its adapters (Serve, the desktop
@@ -71,6 +73,7 @@ func New(cfg Config) (*App, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &App{cfg: cfg, events: newBatcher(cfg.EventInterval), ctx: ctx, cancel: cancel, runs: map[string]context.CancelFunc{}}
+	a.docs = newDocuments(cfg)
 	s, err := loadSettings(cfg.Root, cfg.Getenv)
 	if err != nil {
 		cancel()

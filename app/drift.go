@@ -10,7 +10,7 @@ import (
 // Event kinds of the workspace watcher.
 const (
 	EventDrift     = "drift"     // Status edited, deleted or cleared; Name the path
-	EventBlueprint = "blueprint" // Status created, changed or removed; Name the path
+	EventBlueprint = "blueprint.changed" // Status created, changed or removed; Name the path; Hash its new sha256 ("" when removed)
 	EventWarning   = "warning"   // the watcher's warnings (a watch limit reached, ...)
 )
 
@@ -101,7 +101,10 @@ func (a *App) watchEvent(e workspace.Event) {
 		}
 		a.emit(Event{Kind: EventDrift, Status: "cleared", Name: e.Path, Message: e.Message})
 	case workspace.EventBlueprint:
-		a.emit(Event{Kind: EventBlueprint, Status: e.Message, Name: e.Path, Message: e.Path + " " + e.Message})
+		if e.Hash != "" {
+			a.docs.remember(ctx, e.Path)
+		}
+		a.emit(Event{Kind: EventBlueprint, Status: e.Message, Name: e.Path, Hash: e.Hash, Message: e.Path + " " + e.Message})
 	default:
 		a.emit(Event{Kind: EventWarning, Name: e.Path, Message: e.Message})
 	}

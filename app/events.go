@@ -21,6 +21,7 @@ type Event struct {
 	Name      string        `json:"name,omitempty"`
 	Completed int64         `json:"completed,omitempty"`
 	Total     int64         `json:"total,omitempty"`
+	Hash      string        `json:"hash,omitempty"` // blueprint.changed: the file's new sha256
 }
 
 // Emitter receives batches of events. The desktop and browser adapters each

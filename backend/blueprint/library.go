@@ -57,6 +57,17 @@ func Load(workspaceDir string) (*Library, error) {
 	return lib, nil
 }
 
+// LoadRoles reads the role library of the workspace at workspaceDir,
+// blueprints/roles/*.md, by name; a role whose front matter cannot be
+// read is left out.
+func LoadRoles(workspaceDir string) (map[string]*backend.Role, error) {
+	lib := &Library{Dir: workspaceDir, Roles: map[string]*backend.Role{}}
+	if err := lib.loadRoles(); err != nil {
+		return nil, err
+	}
+	return lib.Roles, nil
+}
+
 // files returns the workspace-relative slash paths of the files matching
 // pattern (relative to the workspace), sorted, with their contents.
 func (l *Library) files(pattern string) ([]string, [][]byte, error) {

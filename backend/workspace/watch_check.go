@@ -140,5 +140,5 @@ func (w *Watcher) checkBlueprint(rel string) {
 	if !known {
 		msg = "created"
 	}
-	w.emit(Event{Kind: EventBlueprint, Path: rel, Message: msg})
+	w.emit(Event{Kind: EventBlueprint, Path: rel, Message: msg, Hash: sum})
 }

@@ -29,6 +29,7 @@ type Event struct {
 	Path    string `json:"path,omitempty"` // relative to the workspace root, slash-separated
 	Drift   *Drift `json:"drift,omitempty"`
 	Message string `json:"message,omitempty"`
+	Hash    string `json:"hash,omitempty"` // EventBlueprint: the file's sha256 now ("" when removed)
 }
 
 // Watcher defaults.

@@ -153,6 +153,15 @@ export const api = {
   drift: () => call("Drift"),
   acceptDrift: (path: string) => call("AcceptDrift", path),
   revertDrift: (path: string) => call("RevertDrift", path),
+  openBlueprint: (path: string) => call("OpenBlueprint", path),
+  validateDraft: (path: string, text: string) => call("ValidateDraft", path, text),
+  editBlueprint: (path: string, text: string, ops: Methods["EditBlueprint"][0][2]) => call("EditBlueprint", path, text, ops),
+  renderMarkdown: (text: string) => call("RenderMarkdown", text),
+  saveBlueprint: (path: string, text: string, baseHash: string) => call("SaveBlueprint", path, text, baseHash),
+  deleteBlueprint: (path: string, baseHash: string) => call("DeleteBlueprint", path, baseHash),
+  draft: (path: string, text: string) => call("Draft", path, text),
+  drafts: () => call("Drafts"),
+  discardDraft: (path: string) => call("DiscardDraft", path),
 };
 
 /** Connection state of the event stream. */

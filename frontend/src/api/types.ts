@@ -124,12 +124,27 @@ export interface Diagnostic {
   line: number;
   col: number;
   message: string;
+  /** The step the problem belongs to, when there is one. */
+  step?: string;
+  /** The key it belongs to, like "writes" or "options.temperature". */
+  field?: string;
+}
+
+/** Model settings of a blueprint, a role or a step (`options:`). */
+export interface ModelOptions {
+  temperature?: number;
+  top_p?: number;
+  seed?: number;
+  num_ctx?: number;
+  max_tokens?: number;
+  stop?: string[];
 }
 
 export interface Step {
   id: string;
   role: string;
   model?: string;
+  options?: ModelOptions;
   uses?: string[];
   needs?: string[];
   writes?: string[];
@@ -221,7 +236,17 @@ export interface CompareResult {
   b: RunDetail;
 }
 
-export type EventKind = "run" | "step" | "attempt" | "call" | "token" | "gate" | "pull" | "drift";
+export type EventKind =
+  | "run"
+  | "step"
+  | "attempt"
+  | "call"
+  | "token"
+  | "gate"
+  | "pull"
+  | "drift"
+  | "blueprint.changed"
+  | "warning";
 
 /** One event of the "factory:events" stream. */
 export interface FactoryEvent {
@@ -239,6 +264,148 @@ export interface FactoryEvent {
   completed?: number;
   total?: number;
   name?: string;
+  /** blueprint.changed: the file's new sha256 ("" when removed). */
+  hash?: string;
+}
+
+/** A blueprint or role file opened for editing. */
+export interface BlueprintDocument {
+  path: string;
+  kind: "blueprint" | "role";
+  text: string;
+  /** sha256 of text: the base a save goes over. */
+  hash: string;
+}
+
+/** A range of 1-based lines, both included. */
+export interface Lines {
+  line: number;
+  end: number;
+}
+
+export interface DraftSection extends Lines {
+  id: string;
+  title: string;
+  level: number;
+}
+
+/** A blueprint as the editor reads it from a draft. */
+export interface DraftModel {
+  id: string;
+  title?: string;
+  scope?: Record<string, string>;
+  model?: string;
+  options?: ModelOptions;
+  output?: string;
+  secrets?: string[];
+  budget?: { max_tokens?: number; max_calls?: number; max_minutes?: number };
+  steps: Step[];
+  checks?: string[];
+  timeout?: string;
+  sandbox?: string;
+  env?: string[];
+  sections: DraftSection[];
+}
+
+export interface DraftRole {
+  role: string;
+  description: string;
+  skills?: string[];
+  model?: string;
+  options?: ModelOptions;
+  prompt: string;
+  path: string;
+  version: string;
+}
+
+/** What ValidateDraft finds in a draft. */
+export interface DraftResult {
+  path: string;
+  kind: "blueprint" | "role";
+  hash: string;
+  blueprint?: DraftModel;
+  role?: DraftRole;
+  /** The YAML did not parse: the model is what its lines before the error hold. */
+  partial: boolean;
+  diagnostics: Diagnostic[];
+  front_matter: Lines;
+  steps: (Lines & { id: string })[];
+  sections: DraftSection[];
+}
+
+/** One edit operation (see backend/blueprint/edit.Op). */
+export interface EditOp {
+  op:
+    | "set"
+    | "unset"
+    | "add-step"
+    | "remove-step"
+    | "rename"
+    | "duplicate-step"
+    | "move-step"
+    | "connect"
+    | "disconnect"
+    | "set-body"
+    | "set-section";
+  key?: string;
+  value?: unknown;
+  step?: string;
+  to?: string;
+  from?: string;
+  role?: string;
+  needs?: string[];
+  writes?: string[];
+  index?: number;
+  section?: string;
+  text?: string;
+}
+
+export interface Edited {
+  text: string;
+  result: DraftResult;
+}
+
+export interface RenderResult {
+  html: string;
+  sections: (Lines & { id: string; title: string; level: number })[];
+}
+
+/** The answer to a save over a version that is no longer on disk. */
+export interface SaveConflict {
+  disk: string;
+  disk_hash: string;
+  disk_exists: boolean;
+  base_known: boolean;
+  /** Three-way merge of base, disk ("on disk") and draft ("draft"). */
+  merged: string;
+  clean: boolean;
+  conflicts: number;
+}
+
+export interface SaveResult {
+  saved: boolean;
+  path: string;
+  hash: string;
+  conflict?: SaveConflict;
+}
+
+export interface DraftSaved {
+  path: string;
+  hash: string;
+  saved_at: string;
+}
+
+export interface ListedDraft {
+  path: string;
+  text: string;
+  hash: string;
+  disk_hash: string;
+  saved_at: string;
+  current_hash: string;
+  /** Written after the file last changed (or the file is gone). */
+  newer: boolean;
+  /** Unified diff from the file on disk to the draft. */
+  diff: string;
 }
 
 /** The prompt blob: the request sent to a model. */
@@ -302,6 +469,19 @@ export interface Methods {
   AcceptDrift: [[path: string], null];
   /** Restores the generated content; the replaced version is kept under .factory/reverted/. */
   RevertDrift: [[path: string], RevertResult];
+  /** A blueprint or role file (inside blueprints/) with its version, for the editor. */
+  OpenBlueprint: [[path: string], BlueprintDocument];
+  /** Parses and lints the editor's text: model, diagnostics with step and field, step and section lines. */
+  ValidateDraft: [[path: string, text: string], DraftResult];
+  /** Applies edit operations to the editor's text; a refused edit is an "invalid" error. */
+  EditBlueprint: [[path: string, text: string, ops: EditOp[]], Edited];
+  RenderMarkdown: [[text: string], RenderResult];
+  /** Writes only over baseHash ("" for a new file); otherwise answers the conflict. */
+  SaveBlueprint: [[path: string, text: string, baseHash: string], SaveResult];
+  DeleteBlueprint: [[path: string, baseHash: string], SaveResult];
+  Draft: [[path: string, text: string], DraftSaved];
+  Drafts: [[], ListedDraft[] | null];
+  DiscardDraft: [[path: string], null];
 }
 
 export type MethodName = keyof Methods;
