@@ -76,13 +76,15 @@ func TestBlueprintDocuments(t *testing.T) {
 			t.Errorf("edited %q %+v", e.Text, e.Result.Diagnostics)
 		}
 		code, body := postAPI(t, base, "EditBlueprint", rel, doc.Text, []map[string]any{{"op": "connect", "from": "hello", "to": "hello"}})
-		var answer struct{ Error struct{ Code, Message string } }
+		var answer struct {
+			Error struct{ Code, Message string }
+		}
 		_ = json.Unmarshal([]byte(body), &answer)
 		if code != http.StatusBadRequest || !strings.Contains(answer.Error.Message, rel+":8:13: needs cycle: hello -> hello") {
 			t.Errorf("a cycle: %d %s", code, body)
 		}
 		var html struct {
-			HTML     string `json:"html"`
+			HTML     string                `json:"html"`
 			Sections []struct{ ID string } `json:"sections"`
 		}
 		callAPI(t, base, "RenderMarkdown", &html, doc.Text)

@@ -9,9 +9,9 @@ import (
 
 // Event kinds of the workspace watcher.
 const (
-	EventDrift     = "drift"     // Status edited, deleted or cleared; Name the path
+	EventDrift     = "drift"             // Status edited, deleted or cleared; Name the path
 	EventBlueprint = "blueprint.changed" // Status created, changed or removed; Name the path; Hash its new sha256 ("" when removed)
-	EventWarning   = "warning"   // the watcher's warnings (a watch limit reached, ...)
+	EventWarning   = "warning"           // the watcher's warnings (a watch limit reached, ...)
 )
 
 // Drift scans the workspace and returns its open drifts: generated files
