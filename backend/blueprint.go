@@ -189,3 +189,20 @@ func (ds Diagnostics) Err() error {
 	}
 	return &Error{Code: EINVALID, Err: ds}
 }
+
+// ReservedDirs are the workspace folders no step may ever write, whatever
+// its blueprint's output and writes say: the factory's own (.factory),
+// version control (.git) and the blueprints and roles (blueprints).
+func ReservedDirs() []string { return []string{".factory", ".git", "blueprints"} }
+
+// ReservedDir returns the reserved folder a workspace-relative slash path
+// is, or is inside (compared without case, as macOS and Windows do), or "".
+func ReservedDir(rel string) string {
+	first, _, _ := strings.Cut(strings.TrimPrefix(rel, "./"), "/")
+	for _, d := range ReservedDirs() {
+		if strings.EqualFold(first, d) {
+			return d
+		}
+	}
+	return ""
+}

@@ -28,6 +28,7 @@ func (c *checker) crossCheck() {
 		c.checkWhen(i)
 	}
 	c.checkCycles(first)
+	c.checkReserved()
 }
 
 // checkRole reports a step whose role is not in the library.

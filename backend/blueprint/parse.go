@@ -89,10 +89,11 @@ func parseWith(path string, src []byte, f *ast.File, roles map[string]*backend.R
 // checker decodes one blueprint's front matter and checks its references.
 type checker struct {
 	*linter
-	bp    *backend.Blueprint
-	roles map[string]*backend.Role
-	steps []stepPos // positions of each decoded step, parallel to bp.Steps
-	idPos pos
+	bp        *backend.Blueprint
+	roles     map[string]*backend.Role
+	steps     []stepPos // positions of each decoded step, parallel to bp.Steps
+	idPos     pos
+	outputPos pos
 }
 
 // decode fills the blueprint from the top-level front matter entries.
@@ -157,7 +158,8 @@ func (c *checker) decodeSetting(key string, mv *ast.MappingValueNode) bool {
 	case "output":
 		if o, ok := c.str(key, mv); ok {
 			bp.Output = o
-			c.checkRelative(c.valuePos(mv), key, o)
+			c.outputPos = c.valuePos(mv)
+			c.checkRelative(c.outputPos, key, o)
 		}
 	case "secrets", "env":
 		names, where, _ := c.strList(key, mv)

@@ -18,12 +18,13 @@ var stepKeys = []string{
 // stepPos holds the file positions of a step's references, for the checks
 // that need the whole blueprint.
 type stepPos struct {
-	start pos
-	id    pos
-	role  pos
-	uses  []pos
-	needs []pos
-	when  map[string]pos
+	start  pos
+	id     pos
+	role   pos
+	uses   []pos
+	needs  []pos
+	writes []pos
+	when   map[string]pos
 }
 
 // decodeSteps decodes the steps list.
@@ -82,7 +83,7 @@ func (c *checker) decodeStep(n int, start pos, entries []*ast.MappingValueNode) 
 		case "needs":
 			s.Needs, sp.needs, _ = c.strList(key, mv)
 		case "writes":
-			s.Writes = c.decodeWrites(mv)
+			s.Writes, sp.writes = c.decodeWrites(mv)
 		case "validate":
 			s.Validate = c.decodeValidate(mv)
 		case "retries":
@@ -119,8 +120,9 @@ func stepName(n int, id string) string {
 	return strconv.Itoa(n)
 }
 
-// decodeWrites decodes and checks the globs a step may write.
-func (c *checker) decodeWrites(mv *ast.MappingValueNode) []string {
+// decodeWrites decodes and checks the globs a step may write, and returns
+// them with their positions.
+func (c *checker) decodeWrites(mv *ast.MappingValueNode) ([]string, []pos) {
 	globs, where, _ := c.strList("writes", mv)
 	for i, g := range globs {
 		p := strings.TrimPrefix(g, "!")
@@ -133,7 +135,7 @@ func (c *checker) decodeWrites(mv *ast.MappingValueNode) []string {
 			c.add(where[i], "writes: %q can never match: use a path relative to the output folder", g)
 		}
 	}
-	return globs
+	return globs, where
 }
 
 // decodeValidate decodes and checks a step's gate commands.

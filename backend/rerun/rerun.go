@@ -15,11 +15,12 @@ import (
 	"factorydesk/backend/engine"
 	"factorydesk/backend/model/replay"
 	"factorydesk/backend/rundiff"
+	"factorydesk/backend/workspace"
 )
 
 // ReplayDir is where replays write, relative to the workspace root: each
 // replay in ReplayDir/<its run id>.
-const ReplayDir = ".factory/replay"
+const ReplayDir = workspace.ReplayDir
 
 // Source is a recorded run ready to be run again: its record, the exact
 // blueprint version it ran and the roles it ran with.

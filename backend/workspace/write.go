@@ -46,6 +46,10 @@ func WriteFiles(root string, files []backend.File, writes []string, limits backe
 	if !filepath.IsAbs(root) {
 		return nil, backend.Errorf(backend.EINVALID, "output folder %q is not an absolute path", root)
 	}
+	top, reason := outputGuard(root)
+	if reason != "" {
+		return nil, backend.Errorf(backend.EINVALID, "%s; nothing was written", reason)
+	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, backend.WrapError(backend.EINTERNAL, err, "create output folder %s", root)
 	}
@@ -55,7 +59,7 @@ func WriteFiles(root string, files []backend.File, writes []string, limits backe
 	}
 	defer r.Close()
 
-	if err := checkFiles(r, files, writes, limits); err != nil {
+	if err := checkFiles(r, files, writes, limits, top); err != nil {
 		return nil, err
 	}
 	written := make([]backend.WrittenFile, 0, len(files))
@@ -81,7 +85,13 @@ func CheckPath(root, rel string, writes []string) error {
 	if !filepath.IsAbs(root) {
 		return backend.Errorf(backend.EINVALID, "output folder %q is not an absolute path", root)
 	}
-	reason := pathReason(rel, writes)
+	top, reason := outputGuard(root)
+	if reason == "" {
+		reason = pathReason(rel, writes)
+	}
+	if reason == "" && top {
+		reason = topReason(rel)
+	}
 	if reason == "" {
 		r, err := os.OpenRoot(root)
 		switch {
@@ -100,7 +110,8 @@ func CheckPath(root, rel string, writes []string) error {
 
 // checkFiles validates a whole answer and returns one error listing every
 // refused file, or nil.
-func checkFiles(r *os.Root, files []backend.File, writes []string, limits backend.WriteLimits) error {
+// top says the output folder is a workspace's root.
+func checkFiles(r *os.Root, files []backend.File, writes []string, limits backend.WriteLimits, top bool) error {
 	maxBytes, maxFiles := limits.MaxFileBytes, limits.MaxFiles
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFileBytes
@@ -116,6 +127,9 @@ func checkFiles(r *os.Root, files []backend.File, writes []string, limits backen
 	seen := make(map[string]bool, len(files))
 	for _, f := range files {
 		reason := pathReason(f.Path, writes)
+		if reason == "" && top {
+			reason = topReason(f.Path)
+		}
 		switch {
 		case reason != "":
 		case seen[f.Path]:
