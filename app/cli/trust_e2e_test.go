@@ -148,3 +148,42 @@ func filesUnder(t *testing.T, ws string, paths ...string) string {
 	}
 	return b.String()
 }
+
+const namesBlueprint = `---
+blueprint: names
+title: Names
+model: ollama:qwen2.5-coder:7b
+output: out/names
+steps:
+  - id: files
+    role: backend-developer
+    writes: ["**"]
+---
+# Names
+`
+
+// TestDeceptiveNamesRefused: a model answering with names that read as
+// something else (a right-to-left override, a Cyrillic look-alike), a
+// Windows device name or case twins fails its attempt with nothing written.
+func TestDeceptiveNamesRefused(t *testing.T) {
+	ws := workspace(t)
+	writeBlueprint(t, ws, "names", namesBlueprint)
+	srv := modeltest.NewOllama(t)
+	srv.Respond(func(modeltest.Request) modeltest.Reply {
+		return modeltest.Reply{Content: modeltest.FilesAnswer(map[string]string{
+			"invoice\u202Etxt.exe": "x", "p\u0430ypal.go": "x", "nul.txt": "x", "Main.go": "x", "main.go": "x", "ok.go": "x",
+		}, "done")}
+	})
+	r := factory(t, ws, ollamaEnv(srv), "run", "names")
+	if r.code != 1 {
+		t.Fatalf("factory run: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"U+202E", "mixes scripts", "device name", "only by case"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(ws, "out", "names")); len(entries) != 0 {
+		t.Errorf("%d files written", len(entries))
+	}
+}

@@ -125,6 +125,7 @@ func checkFiles(r *os.Root, files []backend.File, writes []string, limits backen
 	}
 	var refused []string
 	seen := make(map[string]bool, len(files))
+	keys := make(map[string]string, len(files))
 	for _, f := range files {
 		reason := pathReason(f.Path, writes)
 		if reason == "" && top {
@@ -137,6 +138,9 @@ func checkFiles(r *os.Root, files []backend.File, writes []string, limits backen
 		default:
 			if reason = contentReason(f.Content, maxBytes); reason == "" {
 				reason = fsReason(r, f.Path)
+			}
+			if reason == "" {
+				reason = collisionReason(r, f.Path, keys)
 			}
 		}
 		seen[f.Path] = true
@@ -155,6 +159,11 @@ func checkFiles(r *os.Root, files []backend.File, writes []string, limits backen
 func pathReason(rel string, writes []string) string {
 	if reason := nameReason(rel); reason != "" {
 		return reason
+	}
+	for _, seg := range strings.Split(rel, "/") {
+		if reason := segmentReason(seg); reason != "" {
+			return reason
+		}
 	}
 	return globReason(rel, writes)
 }
