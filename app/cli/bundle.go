@@ -100,7 +100,7 @@ On stdout: the run id (with --json, whether it was imported or already there).`,
 				return backend.WrapError(backend.ENOTFOUND, err, "open the bundle")
 			}
 			defer f.Close()
-			b, err := bundle.Read(bufio.NewReader(f))
+			b, err := bundle.Read(f)
 			if err != nil {
 				return err
 			}

@@ -8,17 +8,14 @@ package bundle
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"factorydesk/backend"
@@ -37,9 +34,6 @@ const (
 	spansName     = "spans.json"
 	blobPrefix    = "blobs/"
 )
-
-// maxEntry bounds one entry read from a bundle (a blob, the spans).
-const maxEntry = 256 << 20
 
 // Manifest is the first entry of a bundle.
 type Manifest struct {
@@ -167,107 +161,6 @@ func wrapWrite(err error) error {
 		return nil
 	}
 	return backend.WrapError(backend.EINTERNAL, err, "write the bundle")
-}
-
-// Read reads and checks a bundle: every entry the manifest names must be
-// there with its size and sha256, and nothing else. A damaged, truncated or
-// foreign file is EINVALID, with what is wrong.
-func Read(r io.Reader) (*backend.RunBundle, error) {
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return nil, damaged(err, "it is not a gzip'd bundle")
-	}
-	tr := tar.NewReader(gz)
-	var m *Manifest
-	entries := map[string][]byte{}
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, damaged(err, "it is cut short or corrupt")
-		}
-		if hdr.Size > maxEntry {
-			return nil, damaged(nil, "entry %s is %d bytes, over the limit", hdr.Name, hdr.Size)
-		}
-		data, err := io.ReadAll(io.LimitReader(tr, maxEntry))
-		if err != nil {
-			return nil, damaged(err, "entry %s is cut short", hdr.Name)
-		}
-		if m == nil {
-			if hdr.Name != manifestName {
-				return nil, damaged(nil, "its first entry is %s, not %s", hdr.Name, manifestName)
-			}
-			m = &Manifest{}
-			if err := json.Unmarshal(data, m); err != nil {
-				return nil, damaged(err, "its manifest cannot be read")
-			}
-			if m.Format != Format {
-				return nil, damaged(nil, "its format is %q; this version reads %q", m.Format, Format)
-			}
-			continue
-		}
-		entries[hdr.Name] = data
-	}
-	// The gzip trailer's CRC is checked once the stream is read to its end.
-	if _, err := io.Copy(io.Discard, gz); err != nil {
-		return nil, damaged(err, "it is cut short or corrupt")
-	}
-	if m == nil {
-		return nil, damaged(nil, "it has no manifest")
-	}
-	if err := check(m, entries); err != nil {
-		return nil, err
-	}
-	return decode(m, entries)
-}
-
-// check compares the entries with the manifest.
-func check(m *Manifest, entries map[string][]byte) error {
-	for _, e := range m.Entries {
-		data, ok := entries[e.Name]
-		switch {
-		case !ok:
-			return damaged(nil, "entry %s is missing", e.Name)
-		case int64(len(data)) != e.Size || hashOf(data) != e.SHA256:
-			return damaged(nil, "entry %s does not match its sha256 in the manifest", e.Name)
-		}
-	}
-	if len(entries) != len(m.Entries) {
-		return damaged(nil, "it has %d entries, its manifest names %d", len(entries), len(m.Entries))
-	}
-	return nil
-}
-
-// decode builds the bundle from its checked entries.
-func decode(m *Manifest, entries map[string][]byte) (*backend.RunBundle, error) {
-	b := &backend.RunBundle{BlueprintText: entries[blueprintName], Blobs: map[string][]byte{}}
-	for name, v := range map[string]any{detailName: &b.Detail, rolesName: &b.Roles, keysName: &b.StepKeys} {
-		if err := json.Unmarshal(entries[name], v); err != nil {
-			return nil, damaged(err, "%s cannot be read", name)
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(entries[spansName]))
-	dec.UseNumber()
-	if err := dec.Decode(&b.Spans); err != nil {
-		return nil, damaged(err, "%s cannot be read", spansName)
-	}
-	if b.Detail.Run.ID != m.RunID || b.Detail.Run.ID == "" {
-		return nil, damaged(nil, "its run %q is not the manifest's %q", b.Detail.Run.ID, m.RunID)
-	}
-	if hashOf(b.BlueprintText) != b.Detail.Run.BlueprintVersion {
-		return nil, damaged(nil, "its blueprint is not version %s", b.Detail.Run.BlueprintVersion)
-	}
-	for name, data := range entries {
-		if h, ok := strings.CutPrefix(name, blobPrefix); ok {
-			if hashOf(data) != h {
-				return nil, damaged(nil, "blob %s does not match its content", h)
-			}
-			b.Blobs[h] = data
-		}
-	}
-	return b, nil
 }
 
 // damaged is the EINVALID error of a bundle that cannot be imported.
