@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -385,7 +386,10 @@ func (a *App) OpenFile(runID, path string) (string, error) {
 		if art.Path != path {
 			continue
 		}
-		abs := filepath.Join(a.cfg.Root, filepath.FromSlash(d.Run.Output), filepath.FromSlash(art.Path))
+		abs, err := insideWorkspace(a.cfg.Root, d.Run.Output, art.Path)
+		if err != nil {
+			return "", err
+		}
 		if opener := systemOpener(); opener != "" {
 			cmd := exec.Command(opener, abs)
 			if err := cmd.Start(); err != nil {
@@ -396,6 +400,32 @@ func (a *App) OpenFile(runID, path string) (string, error) {
 		return abs, nil
 	}
 	return "", backend.Errorf(backend.ENOTFOUND, "run %s wrote no file %q", runID, path)
+}
+
+// insideWorkspace returns the absolute path of file under output, both
+// relative to the workspace root, when it stays inside the workspace (a
+// recorded run's output or path, imported from elsewhere, may say
+// anything); symlinks are followed for the check.
+func insideWorkspace(root, output, file string) (string, error) {
+	if path.IsAbs(output) || path.IsAbs(file) {
+		return "", backend.Errorf(backend.EINVALID, "%s/%s is not a path inside the workspace; not opened", output, file)
+	}
+	abs := filepath.Join(root, filepath.FromSlash(output), filepath.FromSlash(file))
+	check := abs
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		check = real
+	}
+	realRoot := root
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		realRoot = r
+	}
+	for _, pair := range [][2]string{{root, abs}, {realRoot, check}} {
+		rel, err := filepath.Rel(pair[0], pair[1])
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+			return "", backend.Errorf(backend.EINVALID, "%s is outside the workspace; not opened", pair[1])
+		}
+	}
+	return abs, nil
 }
 
 func systemOpener() string {

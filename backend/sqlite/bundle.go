@@ -5,17 +5,37 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"regexp"
 
 	"factorydesk/backend"
 )
+
+// fullRunID matches a run id; shortIDLen is how much of it is shown.
+var fullRunID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+const shortIDLen = 12
 
 // ImportRun stores a bundled run in one transaction: its blobs, blueprint
 // version, run, steps, attempts, calls, artifacts, gate results, reviews,
 // roles, cache keys and spans. A run already present is left as it is and
 // ImportRun returns false: importing twice is harmless. A blob whose
 // content does not match its hash is EINVALID and nothing is stored.
+//
+// The run's id must be 32 hex digits that share no short id (the first
+// 12) with a run of the workspace, and every span must belong to it: an
+// import never makes a local run's short id resolve elsewhere nor adds
+// spans to another run.
 func (d *DB) ImportRun(ctx context.Context, b *backend.RunBundle) (bool, error) {
 	r := b.Detail.Run
+	if !fullRunID.MatchString(r.ID) {
+		return false, backend.Errorf(backend.EINVALID, "bundle: run id %q is not 32 hex digits", r.ID)
+	}
+	for _, s := range b.Spans {
+		if s.TraceID != r.ID {
+			return false, backend.Errorf(backend.EINVALID, "bundle of run %s: span %s belongs to trace %q", r.ID, s.SpanID, s.TraceID)
+		}
+	}
 	for hash, data := range b.Blobs {
 		sum := sha256.Sum256(data)
 		if hex.EncodeToString(sum[:]) != hash {
@@ -30,6 +50,16 @@ func (d *DB) ImportRun(ctx context.Context, b *backend.RunBundle) (bool, error) 
 		}
 		if n > 0 {
 			return nil
+		}
+		var twin string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM runs WHERE id >= ?1 AND id < ?2 LIMIT 1`,
+			r.ID[:shortIDLen], r.ID[:shortIDLen]+"\xff").Scan(&twin)
+		if err == nil {
+			return backend.Errorf(backend.ECONFLICT, "run %s shares its short id %s with run %s of this workspace; not imported",
+				r.ID, r.ID[:shortIDLen], twin)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return dbError(err, "look up runs like %s", r.ID[:shortIDLen])
 		}
 		for hash, data := range b.Blobs {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)`,

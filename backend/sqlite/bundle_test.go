@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"factorydesk/backend"
+)
+
+// importable is a bundle of one finished run with one span.
+func importable(id string) *backend.RunBundle {
+	text := []byte("---\nblueprint: x\n---\n")
+	sum := sha256.Sum256(text)
+	now := time.Unix(1700000000, 0)
+	return &backend.RunBundle{
+		Detail: backend.RunDetail{Run: backend.Run{ID: id, BlueprintID: "x", BlueprintVersion: hex.EncodeToString(sum[:]),
+			Output: "out/x", Status: backend.StatusSucceeded, StartedAt: now, EndedAt: now.Add(time.Second)}},
+		BlueprintText: text,
+		Spans:         []backend.Span{{TraceID: id, SpanID: "0123456789abcdef", Name: "run", Start: now, End: now}},
+	}
+}
+
+// TestImportRunKeepsLocalRunsApart: an imported run may not take a local
+// run's short id, carry spans of another trace, or have an id of the wrong
+// form; nothing of a refused import is stored.
+func TestImportRunKeepsLocalRunsApart(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	local := strings.Repeat("a", 12) + strings.Repeat("1", 20)
+	if ok, err := d.ImportRun(ctx, importable(local)); err != nil || !ok {
+		t.Fatalf("import of %s: %v, %v", local, ok, err)
+	}
+	injected := importable(strings.Repeat("c", 32))
+	injected.Spans = append(injected.Spans, backend.Span{TraceID: local, SpanID: "fedcba9876543210", Name: "injected"})
+	tests := []struct {
+		name string
+		b    *backend.RunBundle
+		code string
+	}{
+		{"a twin of a local short id", importable(strings.Repeat("a", 12) + strings.Repeat("2", 20)), backend.ECONFLICT},
+		{"spans injected into a local run", injected, backend.EINVALID},
+		{"a short id", importable(strings.Repeat("a", 12)), backend.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, err := d.ImportRun(ctx, tt.b)
+			if ok {
+				t.Fatal("imported")
+			}
+			wantCode(t, err, tt.code)
+		})
+	}
+	runs, err := d.Runs(ctx, backend.RunFilter{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs after the refused imports: %d, %v", len(runs), err)
+	}
+	spans, err := d.Spans(ctx, local)
+	if err != nil || len(spans) != 1 {
+		t.Errorf("the local run has %d spans, want its own 1 (%v)", len(spans), err)
+	}
+	got, err := d.Run(ctx, local[:12])
+	if err != nil || got.Run.ID != local {
+		t.Errorf("short id %s resolves to %v, %v", local[:12], got, err)
+	}
+}
