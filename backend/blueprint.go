@@ -41,19 +41,22 @@ type Budget struct {
 
 // Step is one node of a blueprint's graph.
 type Step struct {
-	ID       string              `json:"id"`
-	Role     string              `json:"role"`
-	Model    string              `json:"model,omitempty"`  // overrides the blueprint's model
-	Options  ModelOptions        `json:"options,omitzero"` // model settings, over the role's and the blueprint's
-	Uses     []string            `json:"uses,omitempty"`   // section titles or ids given as context
-	Needs    []string            `json:"needs,omitempty"`  // upstream step ids
-	Writes   []string            `json:"writes,omitempty"`
-	Validate []string            `json:"validate,omitempty"`
-	Retries  int                 `json:"retries,omitempty"`
-	MaxTurns int                 `json:"max_turns,omitempty"` // turns of tool calls per attempt; 0 = the role's
-	Review   string              `json:"review,omitempty"`    // "" or "required"
-	When     map[string][]string `json:"when,omitempty"`      // scope key -> allowed values
-	Line     int                 `json:"line,omitempty"`      // line of the step in the file
+	ID       string       `json:"id"`
+	Role     string       `json:"role"`
+	Model    string       `json:"model,omitempty"`  // overrides the blueprint's model
+	Options  ModelOptions `json:"options,omitzero"` // model settings, over the role's and the blueprint's
+	Uses     []string     `json:"uses,omitempty"`   // section titles or ids given as context
+	Needs    []string     `json:"needs,omitempty"`  // upstream step ids
+	Writes   []string     `json:"writes,omitempty"`
+	Validate []string     `json:"validate,omitempty"`
+	Retries  int          `json:"retries,omitempty"`
+	MaxTurns int          `json:"max_turns,omitempty"` // turns of tool calls per attempt; 0 = the role's
+	// MaxAnswerKB bounds each model answer of the step, in KiB; 0 means
+	// DefaultMaxAnswerBytes.
+	MaxAnswerKB int                 `json:"max_answer_kb,omitempty"`
+	Review      string              `json:"review,omitempty"` // "" or "required"
+	When        map[string][]string `json:"when,omitempty"`   // scope key -> allowed values
+	Line        int                 `json:"line,omitempty"`   // line of the step in the file
 }
 
 // Section is one heading of a blueprint body and the Markdown under it, up to
@@ -205,4 +208,20 @@ func ReservedDir(rel string) string {
 		}
 	}
 	return ""
+}
+
+// Limits of a model answer (its text and tool calls, in bytes): a provider
+// stops reading an answer that passes its step's limit and the attempt
+// fails at once.
+const (
+	DefaultMaxAnswerBytes = 4 << 20
+	MaxMaxAnswerKB        = 64 << 10 // the highest max_answer_kb: 64 MiB
+)
+
+// MaxAnswerBytes is the limit of each model answer of the step.
+func (s *Step) MaxAnswerBytes() int {
+	if s == nil || s.MaxAnswerKB <= 0 {
+		return DefaultMaxAnswerBytes
+	}
+	return s.MaxAnswerKB << 10
 }

@@ -58,6 +58,10 @@ type ChatRequest struct {
 	Schema   json.RawMessage `json:"schema,omitempty"`  // JSON schema for structured output, if any
 	Options  map[string]any  `json:"options,omitempty"` // temperature, seed, num_ctx, ...
 	Tools    []Tool          `json:"tools,omitempty"`   // tools the model may call
+	// MaxAnswerBytes bounds the answer (text and tool calls): past it the
+	// provider stops reading and fails the call with EINVALID. 0 means
+	// DefaultMaxAnswerBytes. It is not part of the recorded request.
+	MaxAnswerBytes int `json:"-"`
 }
 
 // ChatResponse is the outcome of a model call.

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"factorydesk/backend"
 	"factorydesk/backend/model/modeltest"
 )
 
@@ -184,6 +186,73 @@ func TestDeceptiveNamesRefused(t *testing.T) {
 		}
 	}
 	if entries, _ := os.ReadDir(filepath.Join(ws, "out", "names")); len(entries) != 0 {
+		t.Errorf("%d files written", len(entries))
+	}
+}
+
+const answerBlueprint = `---
+blueprint: big
+title: Big
+model: ollama:qwen2.5-coder:7b
+output: out/big
+steps:
+  - id: huge
+    role: backend-developer
+    writes: ["*.txt"]
+  - id: small
+    role: backend-developer
+    writes: ["*.txt"]
+    max_answer_kb: 8
+---
+# Big
+`
+
+// TestAnswerLimit: a model answering 200 MB fails its attempt at the
+// default limit (4 MiB) with the real binary's memory bounded and nothing
+// huge stored; a step's max_answer_kb sets its own limit.
+func TestAnswerLimit(t *testing.T) {
+	ws := workspace(t)
+	writeBlueprint(t, ws, "big", answerBlueprint)
+	srv := modeltest.NewOllama(t)
+	srv.Respond(func(req modeltest.Request) modeltest.Reply {
+		for _, m := range req.Messages {
+			if strings.Contains(m.Content, "# Step: small") {
+				return modeltest.Reply{Content: modeltest.FilesAnswer(map[string]string{"a.txt": strings.Repeat("s", 20<<10)}, "done")}
+			}
+		}
+		return modeltest.Reply{Content: modeltest.FilesAnswer(map[string]string{"a.txt": strings.Repeat("h", 200<<20)}, "done"), Chunks: 2000}
+	})
+	start := time.Now()
+	r := factory(t, ws, ollamaEnv(srv), "run", "big", "--parallel", "1")
+	took := time.Since(start)
+	if r.code != 1 {
+		t.Fatalf("factory run: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"passed its limit of 4194304 bytes", "passed its limit of 8192 bytes"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if r.maxRSS > 256<<20 {
+		t.Errorf("factory run peaked at %d MB", r.maxRSS>>20)
+	}
+	var runs []backend.Run
+	decode(t, must(t, factory(t, ws, nil, "runs", "--json"), 0).stdout, &runs)
+	for _, c := range runDetail(t, ws, runs[0].ID).Calls {
+		t.Logf("call of step %s: %s from its first token to the refusal (%s in all): %s", c.StepID,
+			(c.Duration - c.FirstToken).Round(time.Millisecond), c.Duration.Round(time.Millisecond), c.Error)
+	}
+	t.Logf("a 200 MB answer refused: the run took %s, peak %d MB", took.Round(time.Millisecond), r.maxRSS>>20)
+	var size int64
+	for _, name := range []string{"factory.db", "factory.db-wal"} {
+		if fi, err := os.Stat(filepath.Join(ws, ".factory", name)); err == nil {
+			size += fi.Size()
+		}
+	}
+	if size > 32<<20 {
+		t.Errorf("the database holds %d MB after the refused answers", size>>20)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(ws, "out", "big")); len(entries) != 0 {
 		t.Errorf("%d files written", len(entries))
 	}
 }

@@ -99,6 +99,7 @@ func (c *conversation) call(ctx context.Context, creq backend.ChatRequest, turn 
 		}
 	}
 	creq.Messages = append([]backend.Message(nil), creq.Messages...)
+	creq.MaxAnswerBytes = req.Step.MaxAnswerBytes()
 	started := c.a.now()
 	resp, err := req.Provider.Chat(ctx, creq, req.OnToken)
 	rec := backend.CallRecord{Seq: len(res.Calls) + 1, Turn: turn, Provider: req.Provider.Name(),

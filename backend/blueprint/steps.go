@@ -12,7 +12,7 @@ import (
 
 // stepKeys are the keys of a step.
 var stepKeys = []string{
-	"id", "role", "model", "options", "needs", "uses", "when", "writes", "validate", "retries", "max_turns", "review",
+	"id", "role", "model", "options", "needs", "uses", "when", "writes", "validate", "retries", "max_turns", "max_answer_kb", "review",
 }
 
 // stepPos holds the file positions of a step's references, for the checks
@@ -90,6 +90,8 @@ func (c *checker) decodeStep(n int, start pos, entries []*ast.MappingValueNode) 
 			s.Retries, _ = c.integer(key, mv)
 		case "max_turns":
 			s.MaxTurns = maxTurns(c.linter, mv)
+		case "max_answer_kb":
+			s.MaxAnswerKB = c.maxAnswerKB(mv)
 		case "review":
 			s.Review = c.decodeReview(mv)
 		case "when":
@@ -207,4 +209,14 @@ func (c *checker) decodeWhen(mv *ast.MappingValueNode) (map[string][]string, map
 		when[k] = vals
 	}
 	return when, where
+}
+
+// maxAnswerKB decodes and checks a step's answer limit.
+func (c *checker) maxAnswerKB(mv *ast.MappingValueNode) int {
+	n, ok := c.integer("max_answer_kb", mv)
+	if ok && (n < 1 || n > backend.MaxMaxAnswerKB) {
+		c.add(c.valuePos(mv), "max_answer_kb: want 1 to %d KiB per model answer, got %d", backend.MaxMaxAnswerKB, n)
+		return 0
+	}
+	return n
 }

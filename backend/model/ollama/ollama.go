@@ -132,9 +132,14 @@ func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 		out     backend.ChatResponse
 		content strings.Builder
 		done    bool
+		limit   = callwatch.NewAnswerLimit(req.MaxAnswerBytes)
 	)
 	err = p.client.Chat(call.Ctx, areq, func(r api.ChatResponse) error {
-		out.ToolCalls = append(out.ToolCalls, toolCalls(r.Message.ToolCalls)...)
+		calls := toolCalls(r.Message.ToolCalls)
+		if err := limit.Add(len(r.Message.Content)+toolCallBytes(calls), p.server()); err != nil {
+			return err
+		}
+		out.ToolCalls = append(out.ToolCalls, calls...)
 		if piece := r.Message.Content; piece != "" {
 			if content.Len() == 0 {
 				out.FirstToken = time.Since(start)
@@ -160,7 +165,20 @@ func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 	if err == nil && done {
 		return out, nil
 	}
+	var over *backend.Error
+	if errors.As(err, &over) && over.Code == backend.EINVALID && call.Interrupted(p.server()) == nil {
+		return out, err // the answer's limit
+	}
 	return out, p.chatError(call, req.Model, content.Len(), err)
+}
+
+// toolCallBytes is what tool calls add to an answer's size.
+func toolCallBytes(calls []backend.ToolCall) int {
+	n := 0
+	for _, c := range calls {
+		n += len(c.ID) + len(c.Name) + len(c.Arguments)
+	}
+	return n
 }
 
 // chatError explains why a chat call ended without its final message.

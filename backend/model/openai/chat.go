@@ -49,12 +49,32 @@ type answer struct {
 	content  strings.Builder
 	onToken  func(string)
 	calls    calls
+	limit    *callwatch.AnswerLimit
+	server   string
 	finished bool // a finish_reason arrived
 	done     bool // [DONE] arrived
 }
 
-// add takes one chunk; whole is true for a non-streamed completion.
-func (a *answer) add(c chunk, whole bool) {
+// pieceBytes is what one tool call piece counts against the answer's
+// limit: its text, and a fixed share for the record it adds.
+func pieceBytes(calls []toolCall) int {
+	n := 0
+	for _, tc := range calls {
+		n += 64 + len(tc.ID) + len(tc.Function.Name) + len(tc.Function.Arguments)
+	}
+	return n
+}
+
+// add takes one chunk; whole is true for a non-streamed completion. It
+// fails, taking nothing of the chunk, when the answer would pass its limit.
+func (a *answer) add(c chunk, whole bool) error {
+	n := 0
+	for _, ch := range c.Choices {
+		n += len(ch.Delta.Content) + len(ch.Message.Content) + pieceBytes(ch.Delta.ToolCalls) + pieceBytes(ch.Message.ToolCalls)
+	}
+	if err := a.limit.Add(n, a.server); err != nil {
+		return err
+	}
 	if c.Model != "" {
 		a.out.Model = c.Model
 	}
@@ -84,11 +104,12 @@ func (a *answer) add(c chunk, whole bool) {
 			a.out.DoneReason = *ch.FinishReason
 		}
 	}
+	return nil
 }
 
 // Chat streams one answer. onToken, when not nil, gets each piece of it.
 func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken func(string)) (backend.ChatResponse, error) {
-	a := &answer{start: time.Now(), onToken: onToken}
+	a := &answer{start: time.Now(), onToken: onToken, limit: callwatch.NewAnswerLimit(req.MaxAnswerBytes), server: p.server()}
 	call := callwatch.Begin(ctx, p.stall, p.total)
 	defer call.End()
 	resp, err := p.do(call, http.MethodPost, "/chat/completions", body(req), req.Model)
@@ -119,13 +140,13 @@ func (p *Provider) Chat(ctx context.Context, req backend.ChatRequest, onToken fu
 // server that does not stream.
 func (p *Provider) read(resp *http.Response, a *answer) error {
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/json" {
+		// JSON escapes take up to 6 bytes a character.
 		var c chunk
-		if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 6*int64(a.limit.Max())+maxEvent)).Decode(&c); err != nil {
 			return p.malformed(err, a)
 		}
-		a.add(c, true)
 		a.done = true
-		return nil
+		return a.add(c, true)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), maxEvent)
@@ -138,6 +159,9 @@ func (p *Provider) read(resp *http.Response, a *answer) error {
 					data = append(data, '\n')
 				}
 				data = append(data, bytes.TrimPrefix(rest, []byte(" "))...)
+				if len(data) > maxEvent {
+					return backend.Errorf(backend.EINVALID, "%s sent a stream event over %d bytes", p.server(), maxEvent)
+				}
 			}
 			continue // comments (":"), event:, id:, retry:
 		}
@@ -172,8 +196,7 @@ func (p *Provider) event(data []byte, a *answer) error {
 		return backend.Errorf(backend.EINTERNAL, "%s sent an error mid-answer (%d bytes received): %s",
 			p.server(), a.content.Len(), c.Error.Message)
 	}
-	a.add(c, false)
-	return nil
+	return a.add(c, false)
 }
 
 func (p *Provider) malformed(err error, a *answer) error {

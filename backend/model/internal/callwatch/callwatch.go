@@ -169,3 +169,34 @@ func Client(hc *http.Client) *http.Client {
 	out.Transport = Transport(out.Transport)
 	return out
 }
+
+// AnswerLimit counts the bytes of one answer (its text and tool calls)
+// against its limit, so a provider stops reading an answer that passes it
+// rather than hold it whole.
+type AnswerLimit struct {
+	max, n int
+}
+
+// NewAnswerLimit returns the limit of a request's answer: max bytes, or
+// backend.DefaultMaxAnswerBytes when max is 0.
+func NewAnswerLimit(max int) *AnswerLimit {
+	if max <= 0 {
+		max = backend.DefaultMaxAnswerBytes
+	}
+	return &AnswerLimit{max: max}
+}
+
+// Max is the limit in bytes.
+func (l *AnswerLimit) Max() int { return l.max }
+
+// Add counts n more bytes from server; past the limit it returns the
+// EINVALID error that fails the attempt, and the provider stops reading.
+func (l *AnswerLimit) Add(n int, server string) error {
+	if l.n+n <= l.max {
+		l.n += n
+		return nil
+	}
+	return backend.Errorf(backend.EINVALID,
+		"the answer from %s passed its limit of %d bytes; it was not read further: ask for less, or raise the step's max_answer_kb",
+		server, l.max)
+}
