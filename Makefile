@@ -3,8 +3,9 @@
 #   make run     build and open the desktop window (installs what it needs)
 #   make serve   browser mode on http://127.0.0.1:7777 (for machines with no display)
 #   make test    install what is missing, then gofmt, go vet, go test -race,
-#                a short fuzz of blueprint edits, the frontend's tests, the
-#                browser and desktop tests
+#                a short fuzz of every fuzz target, the frontend's tests,
+#                the browser and desktop tests
+#   make fuzz    every fuzz target for a minute each (FUZZTIME)
 #   make build   build bin/factory (CLI + browser mode)
 #   make bench   run the benchmarks and print their figures
 #   make test-ollama  the tests against a real Ollama serving a tiny model made here
@@ -30,7 +31,7 @@ APT_DESKTOP := libgtk-3-dev libwebkit2gtk-4.1-dev
 APT_TEST := chromium xvfb xauth x11-apps bubblewrap
 
 .PHONY: all deps apt-build apt-desktop apt-test gomod frontend build desktop run serve \
-	test fmt-check vet gotest fuzz frontend-test test-ollama bench soak clean
+	test fmt-check vet gotest fuzz fuzz-brief frontend-test test-ollama bench soak clean
 
 all: build
 
@@ -103,14 +104,26 @@ frontend-test: frontend
 test-ollama:
 	bash .ci/ollama.sh test
 
-# fuzz runs the blueprint edit and draft-lint fuzz targets briefly: random
-# edit sequences on the corpus, arbitrary bytes as drafts.
-FUZZTIME ?= 20s
+# fuzz runs every fuzz target for FUZZTIME (default 1m) each: blueprint
+# edits and drafts (random edit sequences on the corpus, arbitrary bytes as
+# drafts), the blueprint parser, model answers, the names a step writes and
+# run bundles. make test runs them briefly (FUZZ_BRIEF each).
+FUZZTIME ?= 1m
+FUZZ_BRIEF ?= 10s
+FUZZ_TARGETS := \
+	./backend/blueprint/edit/:FuzzEdit ./backend/blueprint/edit/:FuzzValidateDraft \
+	./backend/blueprint/:FuzzParse ./backend/agent/:FuzzParseAnswer \
+	./backend/workspace/:FuzzWriteNames ./backend/bundle/:FuzzRead
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzEdit$$' -fuzztime $(FUZZTIME) ./backend/blueprint/edit/
-	$(GO) test -run '^$$' -fuzz '^FuzzValidateDraft$$' -fuzztime $(FUZZTIME) ./backend/blueprint/edit/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $${t%%:*}; \
+	done
 
-test: deps apt-desktop apt-test fmt-check vet gotest fuzz frontend-test test-ollama
+fuzz-brief:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_BRIEF)
+
+test: deps apt-desktop apt-test fmt-check vet gotest fuzz-brief frontend-test test-ollama
 
 # bench prints the figures of every benchmark: the engine, store, workspace,
 # trace exporter, replay and re-run, the providers' streaming (against the

@@ -20,7 +20,7 @@ func sample(t *testing.T) []byte {
 }
 
 // write writes b as a bundle.
-func write(t *testing.T, b *backend.RunBundle) []byte {
+func write(t testing.TB, b *backend.RunBundle) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := bundle.Write(&buf, b, time.Unix(0, 0)); err != nil {
@@ -158,4 +158,31 @@ func TestReadValidatesTheRecord(t *testing.T) {
 	if _, err := bundle.Read(bytes.NewReader(write(t, b))); err != nil {
 		t.Errorf("a replay's output: %v", err)
 	}
+}
+
+// FuzzRead feeds arbitrary bytes to the bundle reader: it never panics, and
+// anything it does not refuse as EINVALID is a bundle whose record checks
+// out.
+func FuzzRead(f *testing.F) {
+	f.Add(write(f, sampleBundle()))
+	for _, data := range bundletest.Bombs() {
+		if len(data) < 128<<10 {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte{0x1f, 0x8b})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := bundle.Read(bytes.NewReader(data))
+		if err != nil {
+			if backend.ErrorCode(err) != backend.EINVALID {
+				t.Fatalf("error %v is not EINVALID", err)
+			}
+			return
+		}
+		for _, s := range b.Spans {
+			if s.TraceID != b.Detail.Run.ID {
+				t.Fatalf("span of trace %s in run %s", s.TraceID, b.Detail.Run.ID)
+			}
+		}
+	})
 }
