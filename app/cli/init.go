@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -20,7 +21,9 @@ func (c *CLI) initCommand() *cobra.Command {
 		Long: `Make a workspace in DIR (default: the workspace, i.e. -w or the current directory).
 
 It writes blueprints/hello.md, blueprints/orders-service.md and the role library
-blueprints/roles/*.md, and creates .factory/ (where the database lives).
+blueprints/roles/*.md, creates .factory/ (where the database lives) and makes
+.gitignore ignore .factory/, so committing the workspace never commits the
+database of prompts and answers.
 Existing files are never overwritten: if any would be, nothing is written.`,
 		Example: "  factory init myfactory\n  factory -w myfactory check",
 		Args:    args(cobra.MaximumNArgs(1)),
@@ -100,5 +103,45 @@ func initWorkspace(dir string) ([]string, error) {
 		}
 		written = append(written, rel)
 	}
+	changed, err := ignoreFactoryDir(dir)
+	if err != nil {
+		return written, err
+	}
+	if changed {
+		written = append(written, ".gitignore")
+	}
 	return written, nil
+}
+
+// ignoreFactoryDir makes the workspace's .gitignore ignore .factory/ (the
+// database of prompts and answers, settings, caches), creating the file or
+// adding the line; changed is false when it already did.
+func ignoreFactoryDir(dir string) (changed bool, err error) {
+	path := filepath.Join(dir, ".gitignore")
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, backend.WrapError(backend.EINTERNAL, err, "reading .gitignore")
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		switch strings.TrimSpace(line) {
+		case ".factory", ".factory/", "/.factory", "/.factory/":
+			return false, nil
+		}
+	}
+	add := "# Factory Desk's database, settings and caches\n/.factory/\n"
+	if len(data) > 0 && !strings.HasSuffix(string(data), "\n") {
+		add = "\n" + add
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return false, backend.WrapError(backend.EINTERNAL, err, "writing .gitignore")
+	}
+	_, err = f.WriteString(add)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, backend.WrapError(backend.EINTERNAL, err, "writing .gitignore")
+	}
+	return true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,5 +255,48 @@ func TestAnswerLimit(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(ws, "out", "big")); len(entries) != 0 {
 		t.Errorf("%d files written", len(entries))
+	}
+}
+
+// TestInitIgnoresFactoryDir: factory init makes git ignore .factory/ (the
+// database of prompts and answers): a fresh workspace committed to git
+// commits the blueprints and not the database; an existing .gitignore keeps
+// its lines and gets the one line once.
+func TestInitIgnoresFactoryDir(t *testing.T) {
+	ws := workspace(t)
+	data, err := os.ReadFile(filepath.Join(ws, ".gitignore"))
+	if err != nil || !strings.Contains(string(data), "/.factory/") {
+		t.Fatalf(".gitignore: %v %q", err, data)
+	}
+	if _, err := exec.LookPath("git"); err == nil {
+		must(t, factory(t, ws, nil, "check"), 0) // the database exists now
+		git := func(args ...string) string {
+			cmd := exec.Command("git", args...)
+			cmd.Dir = ws
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("git %v: %v\n%s", args, err, out)
+			}
+			return string(out)
+		}
+		git("init", "-q")
+		git("add", "-A")
+		staged := git("diff", "--cached", "--name-only")
+		if strings.Contains(staged, ".factory") || !strings.Contains(staged, "blueprints/hello.md") {
+			t.Errorf("git add -A staged:\n%s", staged)
+		}
+	}
+
+	other := filepath.Join(t.TempDir(), "ws")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, ".gitignore"), []byte("node_modules"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must(t, factory(t, other, nil, "init"), 0)
+	data, _ = os.ReadFile(filepath.Join(other, ".gitignore"))
+	if !strings.HasPrefix(string(data), "node_modules\n") || strings.Count(string(data), "/.factory/") != 1 {
+		t.Errorf(".gitignore after init: %q", data)
 	}
 }
