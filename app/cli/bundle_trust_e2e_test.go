@@ -3,6 +3,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,25 +76,9 @@ func TestImportRefusesForeignRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := os.Open(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := bundle.Read(f)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := readBundle(t, file)
 			tt.tamper(b)
-			evil := filepath.Join(t.TempDir(), "evil.tgz")
-			out, err := os.Create(evil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := bundle.Write(out, b, time.Now()); err != nil {
-				t.Fatal(err)
-			}
-			out.Close()
+			evil := writeBundle(t, b)
 			r := must(t, factory(t, ws, nil, "import", evil), 1)
 			if !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("stderr lacks %q: %s", tt.want, r.stderr)
@@ -105,6 +90,24 @@ func TestImportRefusesForeignRecords(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a run dated in the future", func(t *testing.T) {
+		b := readBundle(t, file)
+		future := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+		rename(b, strings.Repeat("f", 32), strings.Repeat("f", 32))
+		b.Detail.Run.StartedAt = future
+		for i := range b.Detail.Steps {
+			b.Detail.Steps[i].StartedAt = future
+		}
+		evil := writeBundle(t, b)
+		id := strings.TrimSpace(must(t, factory(t, ws, nil, "import", evil), 0).stdout)
+		for _, args := range [][]string{{"runs"}, {"show", id}} {
+			out := must(t, factory(t, ws, nil, args...), 0).stdout
+			if negative.MatchString(out) {
+				t.Errorf("factory %v shows a negative duration:\n%s", args, out)
+			}
+		}
+	})
+
 	var shown backend.RunDetail
 	decode(t, must(t, factory(t, ws, nil, "show", local[:12], "--json"), 0).stdout, &shown)
 	if shown.Run.ID != local {
@@ -118,4 +121,37 @@ func rename(b *backend.RunBundle, id, trace string) {
 	for i := range b.Spans {
 		b.Spans[i].TraceID = trace
 	}
+}
+
+// negative matches a negative duration as Go prints one.
+var negative = regexp.MustCompile(`-[0-9][0-9.]*(h|ms|m|s)`)
+
+// readBundle reads a bundle file.
+func readBundle(t *testing.T, file string) *backend.RunBundle {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := bundle.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writeBundle writes b to a new bundle file and returns its name.
+func writeBundle(t *testing.T, b *backend.RunBundle) string {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "bundle.tgz")
+	out, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := bundle.Write(out, b, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

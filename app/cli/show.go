@@ -144,6 +144,9 @@ func duration(start, end time.Time) string {
 	if end.IsZero() {
 		return "running"
 	}
+	if end.Before(start) {
+		return "-" // a record from elsewhere whose clock ran backwards
+	}
 	return end.Sub(start).Round(time.Millisecond).String()
 }
 
