@@ -9,7 +9,8 @@
 #   make build   build bin/factory (CLI + browser mode)
 #   make bench   run the benchmarks and print their figures
 #   make test-ollama  the tests against a real Ollama serving a tiny model made here
-#   make soak    200 SIGKILLs of a running `factory run`, each resumed
+#   make soak    200 SIGKILLs of a running `factory run`, each resumed, no
+#                gate process (bwrap) left behind
 #
 # Every target installs what it needs itself, idempotently: apt-get only for
 # Debian packages that are missing, npm ci only when package-lock.json changed.

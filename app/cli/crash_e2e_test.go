@@ -31,7 +31,7 @@ steps:
     role: backend-developer
     needs: [a]
     writes: [b.txt]
-    validate: ["test -s b.txt"]
+    validate: ["test -s b.txt && sleep 0.2"]
   - id: c
     role: backend-developer
     needs: [a]
@@ -67,8 +67,9 @@ func crashIterations(t *testing.T) int {
 
 // TestCrashResume kills factory run with SIGKILL at random moments (a fixed
 // seed) while a slow model answers. After each kill the database passes
-// PRAGMA integrity_check, the run is interrupted, no output file is torn,
-// and factory resume finishes the run with every file whole.
+// PRAGMA integrity_check, no gate process (sandbox or not) outlives the
+// run, the run is interrupted, no output file is torn, and factory resume
+// finishes the run with every file whole.
 func TestCrashResume(t *testing.T) {
 	t.Parallel()
 	ws := workspace(t)
@@ -90,7 +91,7 @@ func TestCrashResume(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20250301, 4))
 	out := filepath.Join(ws, "out", "crashy")
 	n := crashIterations(t)
-	survived, resumed, before := 0, 0, 0
+	survived, resumed, before, inGate := 0, 0, 0, 0
 	for i := range n {
 		cmd := exec.Command(factoryBin, "run", "crashy", "--no-cache")
 		cmd.Dir, cmd.Env = ws, env
@@ -98,8 +99,12 @@ func TestCrashResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
+		if len(gateProcs(ws)) > 0 {
+			inGate++
+		}
 		_ = cmd.Process.Kill() // SIGKILL
 		_ = cmd.Wait()
+		checkNoGateOutlives(t, ws)
 
 		checkIntegrity(t, ws)
 		checkNoTornFiles(t, out)
@@ -126,7 +131,7 @@ func TestCrashResume(t *testing.T) {
 		checkWhole(t, out)
 		survived++
 	}
-	t.Logf("crash iterations survived: %d of %d (%d resumed after SIGKILL)", survived, n, resumed)
+	t.Logf("crash iterations survived: %d of %d (%d resumed after SIGKILL, %d killed during a gate; no gate process held on)", survived, n, resumed, inGate)
 	if resumed == 0 {
 		t.Error("no kill landed inside a run: the test did not exercise resume")
 	}
@@ -167,4 +172,51 @@ func checkWhole(t *testing.T, out string) {
 		t.Fatalf("output holds %v, want exactly a.txt, b.txt, c.txt", names)
 	}
 	checkNoTornFiles(t, out)
+}
+
+// gateProcs returns the processes of gates running for workspace ws: a
+// bwrap sandbox naming it, or any process working in it (a gate's shell and
+// its children, sandboxed or not).
+func gateProcs(ws string) []string {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	self := strconv.Itoa(os.Getpid())
+	var out []string
+	for _, e := range entries {
+		pid := e.Name()
+		if pid == self || pid[0] < '0' || pid[0] > '9' {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(string(cmdline), "\x00")
+		cwd, _ := os.Readlink("/proc/" + pid + "/cwd")
+		bwrap := filepath.Base(argv[0]) == "bwrap" && strings.Contains(string(cmdline), ws)
+		if bwrap || strings.HasPrefix(cwd, filepath.Join(ws, "out")) {
+			out = append(out, pid+" "+strings.Join(argv, " "))
+		}
+	}
+	return out
+}
+
+// checkNoGateOutlives fails unless every gate process of ws is gone soon
+// after the run's process was killed: the kernel's parent-death signal and
+// bwrap's --die-with-parent take them down, which takes a moment.
+func checkNoGateOutlives(t *testing.T, ws string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		procs := gateProcs(ws)
+		if len(procs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gate processes outlived their run by 10s:\n%s", strings.Join(procs, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
