@@ -11,4 +11,7 @@ type RunBundle struct {
 	StepKeys      []StepKey         `json:"step_keys"` // by step
 	Spans         []Span            `json:"spans"`
 	Blobs         map[string][]byte `json:"-"` // by sha256 hex
+	// Trusted is the importer's word that the run may feed the step cache
+	// of local runs (factory import --trust); it is not part of a bundle.
+	Trusted bool `json:"-"`
 }

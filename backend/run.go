@@ -46,7 +46,18 @@ type Run struct {
 	ParentID         string    `json:"parent_id,omitempty"` // the run this one replays or forks
 	Kind             string    `json:"kind,omitempty"`      // "", "replay", "fork"
 	PID              int       `json:"pid,omitempty"`       // the process that runs it
+	// Origin is "" for a run made in this workspace, OriginImported or
+	// OriginTrusted for one imported from a bundle.
+	Origin string `json:"origin,omitempty"`
 }
+
+// Origins of an imported run: only a trusted one (imported with --trust)
+// feeds the step cache of local runs; replaying an untrusted one runs no
+// gate command of its own unless asked to.
+const (
+	OriginImported = "imported"
+	OriginTrusted  = "imported-trusted"
+)
 
 // StepRun is the state of one step in one run.
 type StepRun struct {

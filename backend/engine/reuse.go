@@ -163,6 +163,15 @@ func (r *stepRun) reuse(ctx context.Context, source string, arts []backend.Artif
 		if err != nil {
 			return false, err
 		}
+		if sha(data) != a.SHA256 || int64(len(data)) != a.Size {
+			// The record was tampered with: never restore what it says.
+			s.log.WarnContext(ctx, "a reused file does not match its record", "step", r.step.ID, "path", a.Path, "source", source)
+			if !forced {
+				return false, nil
+			}
+			return false, backend.Errorf(backend.EINVALID, "step %s: %s of run %s does not match its recorded sha256 and size; not restored",
+				r.step.ID, a.Path, source)
+		}
 		write = append(write, backend.File{Path: a.Path, Content: data})
 	}
 	if len(write) > 0 {

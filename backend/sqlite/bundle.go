@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"regexp"
+	"time"
 
 	"factorydesk/backend"
 )
@@ -72,7 +73,7 @@ func (d *DB) ImportRun(ctx context.Context, b *backend.RunBundle) (bool, error) 
 			b.BlueprintText, toNS(r.StartedAt)); err != nil {
 			return dbError(err, "import blueprint version %s", r.BlueprintVersion)
 		}
-		if err := importRecords(ctx, tx, b); err != nil {
+		if err := importRecords(ctx, tx, b, d.now()); err != nil {
 			return err
 		}
 		imported = true
@@ -81,8 +82,9 @@ func (d *DB) ImportRun(ctx context.Context, b *backend.RunBundle) (bool, error) 
 	return imported, err
 }
 
-// importRecords inserts the run and everything recorded under it.
-func importRecords(ctx context.Context, tx *sql.Tx, b *backend.RunBundle) error {
+// importRecords inserts the run and everything recorded under it. Its cache
+// keys date from now, the import: a bundle's own dates are its author's word.
+func importRecords(ctx context.Context, tx *sql.Tx, b *backend.RunBundle, now time.Time) error {
 	r := b.Detail.Run
 	status := r.Status
 	if !backend.Terminal(status) {
@@ -94,7 +96,7 @@ func importRecords(ctx context.Context, tx *sql.Tx, b *backend.RunBundle) error 
 	}
 	if err := exec("the run", `INSERT INTO runs (`+runColumns+`, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.BlueprintID, r.BlueprintVersion, r.BlueprintPath, r.Model, r.Output, status, r.Error, r.Parallel,
-		r.TokensIn, r.TokensOut, r.Calls, toNS(r.StartedAt), toNS(r.EndedAt), r.ParentID, r.Kind, 0, "imported"); err != nil {
+		r.TokensIn, r.TokensOut, r.Calls, toNS(r.StartedAt), toNS(r.EndedAt), r.ParentID, r.Kind, 0, origin(b)); err != nil {
 		return err
 	}
 	for _, s := range b.Detail.Steps {
@@ -159,11 +161,20 @@ func importRecords(ctx context.Context, tx *sql.Tx, b *backend.RunBundle) error 
 	}
 	for _, k := range b.StepKeys {
 		if err := exec("the cache key of step "+k.StepID, `INSERT INTO step_keys (run_id, step_id, key,
-			source_run, created_at) VALUES (?, ?, ?, ?, ?)`, r.ID, k.StepID, k.Key, k.SourceRun, toNS(r.StartedAt)); err != nil {
+			source_run, created_at) VALUES (?, ?, ?, ?, ?)`, r.ID, k.StepID, k.Key, k.SourceRun, toNS(now)); err != nil {
 			return err
 		}
 	}
 	return importSpans(ctx, tx, b.Spans)
+}
+
+// origin is what an imported run's host records: whether the importer
+// trusts it to feed the step cache.
+func origin(b *backend.RunBundle) string {
+	if b.Trusted {
+		return backend.OriginTrusted
+	}
+	return backend.OriginImported
 }
 
 // importSpans inserts spans, keeping any already stored.

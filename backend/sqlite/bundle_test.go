@@ -67,3 +67,42 @@ func TestImportRunKeepsLocalRunsApart(t *testing.T) {
 		t.Errorf("short id %s resolves to %v, %v", local[:12], got, err)
 	}
 }
+
+// TestImportedRunsFeedTheCacheOnlyWhenTrusted: a run imported without
+// trust is never a step cache source, whatever its dates; one imported with
+// trust is; both say where they came from.
+func TestImportedRunsFeedTheCacheOnlyWhenTrusted(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	const key = "0000000000000000000000000000000000000000000000000000000000000001"
+	cached := func(id string, trusted bool) *backend.RunBundle {
+		b := importable(id)
+		b.Trusted = trusted
+		b.Detail.Run.StartedAt = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) // forged to look newest
+		b.Detail.Steps = []backend.StepRun{{StepID: "s", Role: "r", Status: backend.StatusSucceeded}}
+		b.StepKeys = []backend.StepKey{{StepID: "s", Key: key}}
+		return b
+	}
+	untrusted, trusted := strings.Repeat("1", 32), strings.Repeat("2", 32)
+	if _, err := d.ImportRun(ctx, cached(untrusted, false)); err != nil {
+		t.Fatal(err)
+	}
+	if run, _, err := d.CachedStep(ctx, key, ""); err != nil || run != "" {
+		t.Fatalf("an untrusted import is a cache source: %q, %v", run, err)
+	}
+	if _, err := d.ImportRun(ctx, cached(trusted, true)); err != nil {
+		t.Fatal(err)
+	}
+	if run, _, err := d.CachedStep(ctx, key, ""); err != nil || run != trusted {
+		t.Fatalf("cache source %q, %v; want the trusted import", run, err)
+	}
+	for id, want := range map[string]string{untrusted: backend.OriginImported, trusted: backend.OriginTrusted} {
+		got, err := d.Run(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Run.Origin != want {
+			t.Errorf("run %s: origin %q, want %q", id, got.Run.Origin, want)
+		}
+	}
+}

@@ -18,7 +18,7 @@ func (d *DB) RequestCancel(ctx context.Context, id string) (*backend.Run, error)
 		if err != nil {
 			return err
 		}
-		r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, full))
+		r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runSelect+` FROM runs WHERE id = ?`, full))
 		if err != nil {
 			return dbError(err, "read run %s", full)
 		}

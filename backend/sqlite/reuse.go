@@ -95,7 +95,8 @@ func (d *DB) StepKeys(ctx context.Context, runID string) (map[string]backend.Ste
 
 // CachedStep returns the newest run, other than exceptRun, whose step with
 // this key succeeded; "" when there is none. Replays are not a source: their
-// answers are borrowed.
+// answers are borrowed; nor are runs imported without trust (a bundle's
+// files and dates are whatever its author wrote).
 func (d *DB) CachedStep(ctx context.Context, key, exceptRun string) (runID, stepID string, err error) {
 	err = d.read(ctx, func(tx *sql.Tx) error {
 		runID, stepID, err = cachedStep(ctx, tx, key, exceptRun)
@@ -122,9 +123,9 @@ func cachedStep(ctx context.Context, tx *sql.Tx, key, exceptRun string) (runID, 
 	err = tx.QueryRowContext(ctx, `SELECT k.run_id, k.step_id FROM step_keys k
 		JOIN steps s ON s.run_id = k.run_id AND s.step_id = k.step_id
 		JOIN runs r ON r.id = k.run_id
-		WHERE k.key = ? AND k.run_id != ? AND s.status = ? AND r.kind != ?
+		WHERE k.key = ? AND k.run_id != ? AND s.status = ? AND r.kind != ? AND r.host != ?
 		ORDER BY k.created_at DESC LIMIT 1`,
-		key, exceptRun, backend.StatusSucceeded, backend.KindReplay).Scan(&runID, &stepID)
+		key, exceptRun, backend.StatusSucceeded, backend.KindReplay, backend.OriginImported).Scan(&runID, &stepID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}

@@ -10,9 +10,13 @@ import (
 	"factorydesk/backend"
 )
 
-// runColumns are the columns scanRun reads, in order.
-const runColumns = `id, blueprint_id, blueprint_version, blueprint_path, model, output, status,
+// runColumns are the columns of a run a new record sets; runSelect those
+// scanRun reads, in order.
+const (
+	runColumns = `id, blueprint_id, blueprint_version, blueprint_path, model, output, status,
 	error, parallel, tokens_in, tokens_out, calls, started_at, ended_at, parent_id, kind, pid`
+	runSelect = runColumns + `, host`
+)
 
 // CreateRun records a new run. An empty Status becomes pending, a zero
 // StartedAt the current time, a zero PID the calling process; r is updated.
@@ -81,7 +85,7 @@ func (d *DB) Runs(ctx context.Context, f backend.RunFilter) ([]backend.Run, erro
 	if f.Limit < 0 {
 		return nil, backend.Errorf(backend.EINVALID, "run limit %d is negative", f.Limit)
 	}
-	q := `SELECT ` + runColumns + ` FROM runs WHERE 1 = 1`
+	q := `SELECT ` + runSelect + ` FROM runs WHERE 1 = 1`
 	var args []any
 	if f.BlueprintID != "" {
 		q += ` AND blueprint_id = ?`
@@ -128,7 +132,7 @@ func (d *DB) Run(ctx context.Context, id string) (*backend.RunDetail, error) {
 		if err != nil {
 			return err
 		}
-		r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, full))
+		r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runSelect+` FROM runs WHERE id = ?`, full))
 		if err != nil {
 			return err
 		}
@@ -229,13 +233,18 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// scanRun reads the runColumns of one row.
+// scanRun reads the runSelect columns of one row. The host of an imported
+// run is its origin.
 func scanRun(s scanner) (*backend.Run, error) {
 	var r backend.Run
 	var started, ended int64
+	var host string
 	err := s.Scan(&r.ID, &r.BlueprintID, &r.BlueprintVersion, &r.BlueprintPath, &r.Model, &r.Output,
 		&r.Status, &r.Error, &r.Parallel, &r.TokensIn, &r.TokensOut, &r.Calls, &started, &ended,
-		&r.ParentID, &r.Kind, &r.PID)
+		&r.ParentID, &r.Kind, &r.PID, &host)
+	if host == backend.OriginImported || host == backend.OriginTrusted {
+		r.Origin = host
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, backend.Errorf(backend.ENOTFOUND, "run not found")
 	}
