@@ -106,3 +106,51 @@ func TestImportedRunsFeedTheCacheOnlyWhenTrusted(t *testing.T) {
 		}
 	}
 }
+
+// TestForksOfUntrustedImportsFeedNoCache: a local fork that reused the
+// outputs of a run imported without trust, and a fork of that fork, carry
+// the imported files; neither is a step cache source. A step that ran for
+// real in the same fork is one, and so is a local run with the same key.
+func TestForksOfUntrustedImportsFeedNoCache(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	key, ranKey := strings.Repeat("1", 64), strings.Repeat("2", 64)
+	imported := strings.Repeat("3", 32)
+	b := importable(imported)
+	b.Detail.Steps = []backend.StepRun{{StepID: "s", Role: "r", Status: backend.StatusSucceeded}}
+	b.StepKeys = []backend.StepKey{{StepID: "s", Key: key}}
+	if _, err := d.ImportRun(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	// local makes a run that took step s from source (or ran it, source
+	// "") under key, and step t for real under ranKey.
+	local := func(id, source, k string) {
+		t.Helper()
+		if err := d.CreateRun(ctx, &backend.Run{ID: id, BlueprintID: "x", BlueprintVersion: b.Detail.Run.BlueprintVersion,
+			Status: backend.StatusSucceeded, Kind: backend.KindFork, ParentID: source}); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []struct{ step, key, source string }{{"s", k, source}, {"t", ranKey, ""}} {
+			if err := d.SaveStep(ctx, &backend.StepRun{RunID: id, StepID: st.step, Role: "r", Status: backend.StatusSucceeded}); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.SaveStepKey(ctx, &backend.StepKey{RunID: id, StepID: st.step, Key: st.key, SourceRun: st.source}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fork, forkOfFork := strings.Repeat("4", 32), strings.Repeat("5", 32)
+	local(fork, imported, key)
+	local(forkOfFork, fork, key)
+	if run, _, err := d.CachedStep(ctx, key, ""); err != nil || run != "" {
+		t.Fatalf("a fork's files from an untrusted import are a cache source: %q, %v", run, err)
+	}
+	if run, _, err := d.CachedStep(ctx, ranKey, ""); err != nil || run != forkOfFork {
+		t.Errorf("a step the fork ran for real: cache source %q, %v; want %s", run, err, forkOfFork)
+	}
+	own := strings.Repeat("6", 32)
+	local(own, "", key)
+	if run, _, err := d.CachedStep(ctx, key, ""); err != nil || run != own {
+		t.Errorf("cache source %q, %v; want the local run %s", run, err, own)
+	}
+}

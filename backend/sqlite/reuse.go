@@ -96,7 +96,8 @@ func (d *DB) StepKeys(ctx context.Context, runID string) (map[string]backend.Ste
 // CachedStep returns the newest run, other than exceptRun, whose step with
 // this key succeeded; "" when there is none. Replays are not a source: their
 // answers are borrowed; nor are runs imported without trust (a bundle's
-// files and dates are whatever its author wrote).
+// files and dates are whatever its author wrote), nor a step whose outputs
+// came, through reuses (a fork's), from such a run.
 func (d *DB) CachedStep(ctx context.Context, key, exceptRun string) (runID, stepID string, err error) {
 	err = d.read(ctx, func(tx *sql.Tx) error {
 		runID, stepID, err = cachedStep(ctx, tx, key, exceptRun)
@@ -119,13 +120,31 @@ func (d *DB) CachedOutputs(ctx context.Context, key, exceptRun string) (runID st
 	return runID, arts, err
 }
 
+// maxReuseChain bounds how far cachedStep follows the runs a step's
+// outputs were reused from.
+const maxReuseChain = 64
+
+// cachedStep is CachedStep in tx. Each candidate's outputs are traced back
+// through the runs they were reused from (source_run); one that reaches a
+// run imported without trust is passed over.
 func cachedStep(ctx context.Context, tx *sql.Tx, key, exceptRun string) (runID, stepID string, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT k.run_id, k.step_id FROM step_keys k
-		JOIN steps s ON s.run_id = k.run_id AND s.step_id = k.step_id
-		JOIN runs r ON r.id = k.run_id
-		WHERE k.key = ? AND k.run_id != ? AND s.status = ? AND r.kind != ? AND r.host != ?
-		ORDER BY k.created_at DESC LIMIT 1`,
-		key, exceptRun, backend.StatusSucceeded, backend.KindReplay, backend.OriginImported).Scan(&runID, &stepID)
+	err = tx.QueryRowContext(ctx, `WITH RECURSIVE
+		cand (run_id, step_id, created_at) AS (
+			SELECT k.run_id, k.step_id, k.created_at FROM step_keys k
+			JOIN steps s ON s.run_id = k.run_id AND s.step_id = k.step_id
+			JOIN runs r ON r.id = k.run_id
+			WHERE k.key = ?1 AND k.run_id != ?2 AND s.status = ?3 AND r.kind != ?4),
+		chain (root, step_id, run_id, depth) AS (
+			SELECT run_id, step_id, run_id, 0 FROM cand
+			UNION
+			SELECT c.root, c.step_id, k.source_run, c.depth + 1 FROM chain c
+			JOIN step_keys k ON k.run_id = c.run_id AND k.step_id = c.step_id
+			WHERE k.source_run != '' AND c.depth < ?6)
+		SELECT run_id, step_id FROM cand WHERE NOT EXISTS (
+			SELECT 1 FROM chain c JOIN runs r ON r.id = c.run_id
+			WHERE c.root = cand.run_id AND c.step_id = cand.step_id AND r.host = ?5)
+		ORDER BY created_at DESC LIMIT 1`,
+		key, exceptRun, backend.StatusSucceeded, backend.KindReplay, backend.OriginImported, maxReuseChain).Scan(&runID, &stepID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
 	}
