@@ -154,3 +154,25 @@ func TestForksOfUntrustedImportsFeedNoCache(t *testing.T) {
 		t.Errorf("cache source %q, %v; want the local run %s", run, err, own)
 	}
 }
+
+// TestImportedRunsAreNeverClaimed: a run imported unfinished (its process
+// on another machine) is interrupted here but never resumed: resuming would
+// run its bundle's gates and make it a local run.
+func TestImportedRunsAreNeverClaimed(t *testing.T) {
+	ctx := context.Background()
+	d := newDB(t)
+	for _, trusted := range []bool{false, true} {
+		b := importable(strings.Repeat(map[bool]string{false: "7", true: "8"}[trusted], 32))
+		b.Trusted = trusted
+		b.Detail.Run.Status = backend.StatusRunning
+		if _, err := d.ImportRun(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		_, err := d.ClaimRun(ctx, b.Detail.Run.ID)
+		wantCode(t, err, backend.ECONFLICT)
+		got, err := d.Run(ctx, b.Detail.Run.ID)
+		if err != nil || got.Run.Status != backend.StatusInterrupted || got.Run.Origin == "" {
+			t.Errorf("the imported run after the refused claim: %+v, %v", got.Run, err)
+		}
+	}
+}

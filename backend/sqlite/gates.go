@@ -157,7 +157,8 @@ func loadReviews(ctx context.Context, tx *sql.Tx, runID string) ([]backend.Revie
 }
 
 // ClaimRun makes this process the owner of a run to resume: the run must be
-// interrupted, awaiting review, failed or canceled, and not held by a live
+// interrupted, awaiting review, failed or canceled, made in this workspace
+// (an imported run is a record, never continued), and not held by a live
 // process (other than this one) on this host. The run becomes running with
 // this process's pid; the detail returned has everything recorded so far.
 func (d *DB) ClaimRun(ctx context.Context, id string) (*backend.RunDetail, error) {
@@ -172,6 +173,10 @@ func (d *DB) ClaimRun(ctx context.Context, id string) (*backend.RunDetail, error
 		if err := tx.QueryRowContext(ctx, `SELECT status, pid, host FROM runs WHERE id = ?`, full).
 			Scan(&status, &pid, &host); err != nil {
 			return dbError(err, "read run %s", full)
+		}
+		if host == backend.OriginImported || host == backend.OriginTrusted {
+			return backend.Errorf(backend.ECONFLICT, "run %s was imported from a bundle and is kept as recorded: replay it (factory replay %s) or run it again from a step (factory rerun %s --from STEP)",
+				full, full, full)
 		}
 		switch status {
 		case backend.StatusInterrupted, backend.StatusAwaitingReview, backend.StatusFailed, backend.StatusCanceled:
