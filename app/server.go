@@ -19,10 +19,12 @@ import (
 	"time"
 
 	"factorydesk/backend"
+	"factorydesk/backend/blueprint"
 )
 
-// maxBody bounds the body of one API request.
-const maxBody = 1 << 20
+// maxBody bounds the body of one API request: room for the editor's draft
+// of the largest blueprint file, JSON-escaped, with its edits.
+const maxBody = 4 * blueprint.MaxFileBytes
 
 // ServerConfig configures browser mode.
 type ServerConfig struct {

@@ -67,11 +67,12 @@ func SplitFrontMatter(src []byte) (Bounds, error) {
 }
 
 // CheckLimits reports a front matter (its YAML, and the lexer's tokens of
-// it) over MaxFrontMatterBytes or nesting deeper than MaxNestingDepth, for
-// readers of front matter other than Parse.
+// it) over the limits of CheckSize or nesting deeper than MaxNestingDepth,
+// for readers of front matter other than Parse; they call CheckSize before
+// they lex it.
 func CheckLimits(yamlText []byte, tokens token.Tokens) error {
-	if len(yamlText) > MaxFrontMatterBytes {
-		return errors.New(sizeMessage("the front matter", len(yamlText), MaxFrontMatterBytes))
+	if err := CheckSize(yamlText); err != nil {
+		return err
 	}
 	if tk, depth := tooDeep(tokens, MaxNestingDepth); tk != nil {
 		return fmt.Errorf("the front matter nests %d levels deep at its line %d, over the limit of %d: flatten it", depth, tk.Position.Line, MaxNestingDepth)
@@ -159,8 +160,8 @@ func (l *linter) parseYAML(src []byte) ([]*ast.MappingValueNode, bool) {
 	if l.parsed != nil {
 		return l.entries(l.parsed)
 	}
-	if len(src) > MaxFrontMatterBytes {
-		l.add(pos{l.offset + 1, 1}, "%s", sizeMessage("the front matter", len(src), MaxFrontMatterBytes))
+	if err := CheckSize(src); err != nil {
+		l.add(pos{l.offset + 1, 1}, "%s", err.Error())
 		return nil, false
 	}
 	tokens := lexer.Tokenize(string(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))))

@@ -1,25 +1,84 @@
 package blueprint
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/goccy/go-yaml/token"
 )
 
-// Limits on a front matter, checked before it is parsed: the YAML parser's
-// time and memory grow faster than the input with deep nesting (80 KB of
-// nested "[" took it 30 s and 2.5 GB), so a hostile file is refused first.
+// Limits on a file, checked before it is parsed. The YAML parser's time and
+// memory grow faster than the input with deep nesting (80 KB of nested "["
+// took it 30 s and 2.5 GB), and its lexer's grow with the tokens (some 280
+// bytes each: 2 MiB of "a," took 15 s and 540 MB), so a hostile front
+// matter is refused by its size, its tokens counted from above and its
+// nesting before it is parsed.
 const (
-	// MaxFrontMatterBytes bounds a front matter (some 900 steps).
-	MaxFrontMatterBytes = 128 << 10
+	// MaxFrontMatterBytes bounds a front matter: some 15,000 plain steps.
+	MaxFrontMatterBytes = 2 << 20
+	// MaxFrontMatterTokens bounds the tokens of a front matter, as
+	// tokenEstimate counts them before lexing: a 5,000-step blueprint has
+	// about 150,000.
+	MaxFrontMatterTokens = 256 << 10
 	// MaxNestingDepth bounds how deep collections nest, block and flow
 	// together; a blueprint needs about 5.
 	MaxNestingDepth = 32
-	// MaxFileBytes bounds a whole blueprint or role file: the Markdown
-	// parser takes up to about 8 µs a byte on hostile bodies.
-	MaxFileBytes = 256 << 10
+	// MaxBodyBytes bounds the Markdown body of a blueprint or role: the
+	// Markdown parser takes up to about 8 µs a byte on hostile bodies.
+	MaxBodyBytes = 256 << 10
+	// MaxFileBytes bounds a whole blueprint or role file.
+	MaxFileBytes = MaxFrontMatterBytes + MaxBodyBytes
 )
+
+// CheckSize reports a front matter over MaxFrontMatterBytes or with more
+// than MaxFrontMatterTokens tokens, before it is lexed.
+func CheckSize(yamlText []byte) error {
+	if len(yamlText) > MaxFrontMatterBytes {
+		return errors.New(sizeMessage("the front matter", len(yamlText), MaxFrontMatterBytes))
+	}
+	if n := tokenEstimate(yamlText); n > MaxFrontMatterTokens {
+		return fmt.Errorf("the front matter has some %d YAML tokens, over the limit of %d: split the blueprint or shorten it", n, MaxFrontMatterTokens)
+	}
+	return nil
+}
+
+// tokenEstimate counts, from above, the tokens the YAML lexer makes of b:
+// every flow indicator ("[", "]", "{", "}", ","), every ":", "-" and "?",
+// and every run of other bytes between blanks, twice when it starts with
+// an anchor, alias or tag ("&", "*", "!"). A quoted string or a plain
+// scalar of several words counts more than once; nothing counts less.
+func tokenEstimate(b []byte) int {
+	n, run := 0, false
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			run = false
+		case '[', ']', '{', '}', ',', ':', '-', '?':
+			n, run = n+1, false
+		default:
+			if !run {
+				n, run = n+1, true
+				if c == '&' || c == '*' || c == '!' {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// CheckBody reports a Markdown body over MaxBodyBytes or nesting deeper
+// than MaxNestingDepth, with its 0-based line and 1-based column in body.
+func CheckBody(body []byte) (line, col int, err error) {
+	if len(body) > MaxBodyBytes {
+		return 0, 1, errors.New(sizeMessage("the Markdown body", len(body), MaxBodyBytes))
+	}
+	if line, col, depth, deep := bodyTooDeep(body, MaxNestingDepth); deep {
+		return line, col, fmt.Errorf("the Markdown nests %d levels deep here, over the limit of %d: flatten it", depth, MaxNestingDepth)
+	}
+	return 0, 0, nil
+}
 
 // tooDeep returns the first token of tokens nested deeper than max levels
 // and its depth, or nil. A level is a flow collection ("[", "{") or a block

@@ -68,8 +68,8 @@ func parseWith(path string, src []byte, f *ast.File, roles map[string]*backend.R
 	if !ok {
 		return nil, l.sorted(), pos{}
 	}
-	if line, col, depth, deep := bodyTooDeep(doc.body, MaxNestingDepth); deep {
-		l.add(pos{doc.bodyLine + line, col}, "the Markdown nests %d levels deep here, over the limit of %d: flatten it", depth, MaxNestingDepth)
+	if line, col, err := CheckBody(doc.body); err != nil {
+		l.add(pos{doc.bodyLine + line, col}, "%s", err.Error())
 		return nil, l.sorted(), pos{}
 	}
 	bp := &backend.Blueprint{Path: path, Version: hex.EncodeToString(sum[:]), Source: src}

@@ -7,6 +7,8 @@ package render
 
 import (
 	"bytes"
+	"fmt"
+	"html"
 	"regexp"
 
 	"factorydesk/backend/blueprint"
@@ -18,13 +20,14 @@ import (
 	"github.com/yuin/goldmark/text"
 )
 
-// MaxBytes is the largest text Markdown renders; a longer one is cut there.
-const MaxBytes = 4 << 20
-
 // Result is a rendered document.
 type Result struct {
 	HTML     string    `json:"html"`
 	Sections []Section `json:"sections"`
+	// Refused says why the body was not rendered: it is over the size or
+	// nesting limits of a blueprint's body (see blueprint.CheckBody), which
+	// bound the Markdown parser's time. HTML then says so too.
+	Refused string `json:"refused,omitempty"`
 }
 
 // Section is one heading: its id (the HTML anchor, and what `uses` names),
@@ -56,14 +59,16 @@ func New() *Renderer {
 }
 
 // Markdown renders a blueprint or role file (its front matter is left out)
-// or plain Markdown. Section lines count from the start of the file.
+// or plain Markdown. Section lines count from the start of the file. A body
+// over the size or nesting limits of a blueprint's is not parsed.
 func (r *Renderer) Markdown(src []byte) Result {
-	if len(src) > MaxBytes {
-		src = src[:MaxBytes]
-	}
 	body, first := src, 1
 	if b, err := blueprint.SplitFrontMatter(src); err == nil {
 		body, first = src[b.BodyStart:], b.BodyLine
+	}
+	if line, _, err := blueprint.CheckBody(body); err != nil {
+		msg := fmt.Sprintf("line %d: %v", first+line, err)
+		return Result{HTML: "<p>Not rendered: " + html.EscapeString(msg) + "</p>", Sections: []Section{}, Refused: msg}
 	}
 	secs := blueprint.Sections(body, first)
 	byLine := make(map[int]string, len(secs))

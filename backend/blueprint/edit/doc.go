@@ -141,6 +141,9 @@ func (d *Document) column(off int) int { return off - d.lineStart(off) }
 // index parses the front matter and builds the node index and the model.
 func (d *Document) index() error {
 	raw := d.src[d.bounds.YAMLStart:d.bounds.YAMLEnd]
+	if err := blueprint.CheckSize(raw); err != nil {
+		return backend.Errorf(backend.EINVALID, "%v", err)
+	}
 	norm, crs := normalize(raw)
 	toks := lexer.Tokenize(string(norm))
 	if err := blueprint.CheckLimits(raw, toks); err != nil {
