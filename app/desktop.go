@@ -44,5 +44,7 @@ func RunDesktop(cfg Config, assets fs.FS) error {
 			}
 		},
 		Bind: []any{a},
+		// A failed call rejects with the same answer as in browser mode.
+		ErrorFormatter: func(err error) any { return errorAnswer(err) },
 	})
 }

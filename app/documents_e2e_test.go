@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"factorydesk/app"
+	"factorydesk/backend"
 	"factorydesk/backend/blueprint/edit"
 	"factorydesk/backend/blueprint/save"
 )
@@ -77,11 +78,18 @@ func TestBlueprintDocuments(t *testing.T) {
 		}
 		code, body := postAPI(t, base, "EditBlueprint", rel, doc.Text, []map[string]any{{"op": "connect", "from": "hello", "to": "hello"}})
 		var answer struct {
-			Error struct{ Code, Message string }
+			Error struct {
+				Code, Message string
+				Diagnostics   backend.Diagnostics
+			}
 		}
 		_ = json.Unmarshal([]byte(body), &answer)
 		if code != http.StatusBadRequest || !strings.Contains(answer.Error.Message, rel+":8:13: needs cycle: hello -> hello") {
 			t.Errorf("a cycle: %d %s", code, body)
+		}
+		want := backend.Diagnostic{Path: rel, Line: 8, Col: 13, Message: "needs cycle: hello -> hello (remove one of these needs)", Step: "hello", Field: "needs"}
+		if ds := answer.Error.Diagnostics; len(ds) != 1 || ds[0] != want {
+			t.Errorf("the refusal's diagnostics %+v, want %+v", ds, want)
 		}
 		var html struct {
 			HTML     string                `json:"html"`

@@ -234,18 +234,32 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// apiError is the JSON body of a failed call.
+// apiError is the JSON body of a failed call, in browser mode and (as the
+// value a bound method's promise rejects with) in the desktop window.
 type apiError struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		// Diagnostics are the problems an edit was refused for, each at its
+		// line, column, step and field.
+		Diagnostics backend.Diagnostics `json:"diagnostics,omitempty"`
 	} `json:"error"`
 }
 
-func writeError(w http.ResponseWriter, status int, err error) {
+// errorAnswer is the answer to a call that failed with err.
+func errorAnswer(err error) apiError {
 	var body apiError
 	body.Error.Code = backend.ErrorCode(err)
 	body.Error.Message = err.Error()
+	var diags backend.Diagnostics
+	if errors.As(err, &diags) {
+		body.Error.Diagnostics = diags
+	}
+	return body
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	body := errorAnswer(err)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)

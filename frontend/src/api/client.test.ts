@@ -35,6 +35,9 @@ function answer(path: string, body: unknown): [number, string] {
       return [200, "null"];
     case "/api/AcceptDrift":
       return [200, "null"];
+    case "/api/EditBlueprint":
+      return [400, JSON.stringify({ error: { code: "invalid", message: "blueprints/a.md:8:13: needs cycle: a -> a",
+        diagnostics: [{ path: "blueprints/a.md", line: 8, col: 13, message: "needs cycle: a -> a", step: "a", field: "needs" }] } })];
     case "/api/RevertDrift":
       return [200, JSON.stringify({ path: (body as string[])[0], reverted: true, kept: ".factory/reverted/x" })];
   }
@@ -129,6 +132,21 @@ describe("toApiError", () => {
       expect([e.code, e.message]).toEqual([code, message]);
     });
   }
+});
+
+describe("refused edits", () => {
+  const diag = { path: "blueprints/a.md", line: 8, col: 13, message: "needs cycle: a -> a", step: "a", field: "needs" };
+  it("carry their diagnostics over HTTP", async () => {
+    const err = await api.editBlueprint("blueprints/a.md", "x", [{ op: "connect", from: "a", to: "a" }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe("invalid");
+    expect((err as ApiError).diagnostics).toEqual([diag]);
+  });
+  it("carry their diagnostics from the desktop bridge", () => {
+    const e = toApiError({ error: { code: "invalid", message: "m", diagnostics: [diag] } });
+    expect(e.diagnostics).toEqual([diag]);
+    expect(toApiError({ error: { code: "invalid", message: "m" } }).diagnostics).toEqual([]);
+  });
 });
 
 describe("flattenEvents", () => {

@@ -4,6 +4,7 @@
 // Everything else calls the typed functions exported here.
 
 import type {
+  Diagnostic,
   ErrorCode,
   FactoryEvent,
   MethodName,
@@ -14,11 +15,14 @@ import type {
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message: string, status = 0) {
+  /** The problems a refused edit would have brought, each at its place. */
+  readonly diagnostics: Diagnostic[];
+  constructor(code: ErrorCode, message: string, status = 0, diagnostics: Diagnostic[] = []) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.status = status;
+    this.diagnostics = diagnostics;
   }
 }
 
@@ -80,9 +84,10 @@ export function toApiError(e: unknown, status = 0): ApiError {
   }
   if (raw && typeof raw === "object") {
     const o = raw as { error?: unknown; code?: unknown; message?: unknown };
-    const inner = (o.error && typeof o.error === "object" ? o.error : o) as { code?: unknown; message?: unknown };
+    const inner = (o.error && typeof o.error === "object" ? o.error : o) as { code?: unknown; message?: unknown; diagnostics?: unknown };
     if (typeof inner.message === "string") {
-      return new ApiError(isCode(inner.code) ? inner.code : codeForStatus(status), inner.message, status);
+      const diags = Array.isArray(inner.diagnostics) ? (inner.diagnostics as Diagnostic[]) : [];
+      return new ApiError(isCode(inner.code) ? inner.code : codeForStatus(status), inner.message, status, diags);
     }
   }
   return new ApiError("internal", e instanceof Error ? e.message : String(e), status);
@@ -162,6 +167,11 @@ export const api = {
   draft: (path: string, text: string) => call("Draft", path, text),
   drafts: () => call("Drafts"),
   discardDraft: (path: string) => call("DiscardDraft", path),
+  editDraft: (path: string, text: string, ops: Methods["EditDraft"][0][2]) => call("EditDraft", path, text, ops),
+  roles: () => call("Roles"),
+  tools: () => call("Tools"),
+  blueprintTemplates: () => call("BlueprintTemplates"),
+  newBlueprint: (req: Methods["NewBlueprint"][0][0]) => call("NewBlueprint", req),
 };
 
 /** Connection state of the event stream. */

@@ -368,6 +368,39 @@ export interface Edited {
 export interface RenderResult {
   html: string;
   sections: (Lines & { id: string; title: string; level: number })[];
+  /** Why the body was not rendered (over the body's size or nesting limits). */
+  refused?: string;
+}
+
+/** A role of the library, as the editor offers it. */
+export interface RoleSummary {
+  role: string;
+  description: string;
+  skills: string[];
+  model?: string;
+  path: string;
+}
+
+/** A tool a role's skills may name. */
+export interface ToolInfo {
+  name: string;
+  description: string;
+}
+
+/** A shipped example blueprint a new one can start from. */
+export interface BlueprintTemplate {
+  id: string;
+  title: string;
+  steps: number;
+  text: string;
+}
+
+/** Asks for a new blueprint from a template or a copy of a workspace blueprint (its path). */
+export interface NewBlueprintRequest {
+  template?: string;
+  from?: string;
+  id: string;
+  title?: string;
 }
 
 /** The answer to a save over a version that is no longer on disk. */
@@ -482,6 +515,13 @@ export interface Methods {
   Draft: [[path: string, text: string], DraftSaved];
   Drafts: [[], ListedDraft[] | null];
   DiscardDraft: [[path: string], null];
+  /** EditBlueprint that makes an edit bringing lint problems, answering them as diagnostics (the forms). */
+  EditDraft: [[path: string, text: string, ops: EditOp[]], Edited];
+  Roles: [[], RoleSummary[] | null];
+  Tools: [[], ToolInfo[] | null];
+  BlueprintTemplates: [[], BlueprintTemplate[] | null];
+  /** The unsaved document (hash "") of a new blueprint from a template or a copy. */
+  NewBlueprint: [[req: NewBlueprintRequest], BlueprintDocument];
 }
 
 export type MethodName = keyof Methods;
